@@ -1,0 +1,144 @@
+"""Thin command line: parses arguments, wires the stages together, prints errors plainly."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from etl.config import Config, load_config
+from etl.errors import EtlError
+
+STAGES = ("extract", "validate", "transform", "metrics", "snapshot", "render", "build")
+
+
+def _stage(name: str):
+    # Imported on use so one stage's heavy dependencies (Altair, MkDocs) cost nothing elsewhere.
+    return importlib.import_module(f"etl.{name}")
+
+
+def _load(args) -> Config:
+    as_of = dt.date.fromisoformat(args.as_of) if getattr(args, "as_of", None) else None
+    return load_config(args.config, as_of=as_of)
+
+
+def run_stage(name: str, config: Config, log=print) -> Path:
+    """Run one stage by name, logging how long it took."""
+    started = time.perf_counter()
+    result = _stage(name).run(config)
+    log(f"{name:<10} {time.perf_counter() - started:6.2f}s  -> {result}")
+    return result
+
+
+def publish(config: Config, log=print) -> Path:
+    """All stages into the work dir, checks, then commit snapshot and site by rename."""
+    for name in STAGES:
+        run_stage(name, config, log)
+    staged_site = config.work_dir / "stage" / "site"
+    _stage("scan").run(staged_site)
+    log("scan       no personal data found in the built site")
+    _stage("verify").run(staged_site)
+    log("verify     hashes, chain and every figure on the pages check out")
+    snapshot_dir = _stage("snapshot").commit(config)
+    _swap_site(staged_site, config.site_dir)
+    log(f"published  {config.site_dir} (snapshot {snapshot_dir.name})")
+    return config.site_dir
+
+
+def _swap_site(staged: Path, target: Path) -> None:
+    """Replace the live site by renames, so readers see the old site or the new, never half."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    old = target.with_name(target.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if target.exists():
+        target.rename(old)
+    staged.rename(target)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def _cmd_stage(args) -> int:
+    run_stage(args.command, _load(args))
+    return 0
+
+
+def _cmd_publish(args) -> int:
+    publish(_load(args))
+    return 0
+
+
+def _cmd_verify(args) -> int:
+    _stage("verify").run(Path(args.site))
+    print(f"verified {args.site}: hashes, chain and page figures match the data")
+    return 0
+
+
+def _cmd_diff(args) -> int:
+    output, ok = _stage("diff").run(args.old, args.new, fmt=args.format)
+    sys.stdout.write(output)
+    return 0 if ok or not args.fail_on_removed else 1
+
+
+def _cmd_scan(args) -> int:
+    _stage("scan").run(Path(args.site))
+    print(f"scanned {args.site}: no personal data found")
+    return 0
+
+
+def _cmd_synth(args) -> int:
+    _stage("synth").run_cli(args)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m etl", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(sub):
+        sub.add_argument("--config", help="YAML config (default: site_data/gongshi.yml)")
+        sub.add_argument("--as-of", help="publish date YYYY-MM-DD (overrides config)")
+        return sub
+
+    for name in STAGES:
+        with_config(commands.add_parser(name, help=f"run the {name} stage alone")).set_defaults(
+            handler=_cmd_stage)
+    with_config(commands.add_parser("publish", help="run every stage and publish atomically")
+                ).set_defaults(handler=_cmd_publish)
+
+    verify = commands.add_parser("verify", help="re-check hashes, chain and figures of a site")
+    verify.add_argument("site")
+    verify.set_defaults(handler=_cmd_verify)
+
+    diff = commands.add_parser("diff", help="compare two snapshots (folders or URLs)")
+    diff.add_argument("old")
+    diff.add_argument("new")
+    diff.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    diff.add_argument("--fail-on-removed", action="store_true",
+                      help="exit 1 when an item disappeared between the snapshots")
+    diff.set_defaults(handler=_cmd_diff)
+
+    scan = commands.add_parser("scan", help="scan a built site for personal data")
+    scan.add_argument("site")
+    scan.set_defaults(handler=_cmd_scan)
+
+    synth = commands.add_parser("synth", help="generate a synthetic campaign (demo, bench)")
+    synth.set_defaults(handler=_cmd_synth)
+    try:
+        _stage("synth").add_arguments(synth)
+    except ModuleNotFoundError:
+        pass
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except EtlError as error:
+        print(f"error: {error.render()}", file=sys.stderr)
+        return error.exit_code
