@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib
+import json
 import shutil
 import sys
 import time
 from pathlib import Path
 
 from etl.config import Config, load_config
-from etl.errors import EtlError
+from etl.errors import ConfigError, EtlError
 
 STAGES = ("extract", "validate", "transform", "metrics", "snapshot", "render", "build")
 
@@ -22,8 +23,28 @@ def _stage(name: str):
 
 
 def _load(args) -> Config:
-    as_of = dt.date.fromisoformat(args.as_of) if getattr(args, "as_of", None) else None
-    return load_config(args.config, as_of=as_of)
+    as_of = None
+    if getattr(args, "as_of", None):
+        try:
+            as_of = dt.date.fromisoformat(args.as_of)
+        except ValueError:
+            raise ConfigError([f"--as-of: {args.as_of!r} is not a date like 2026-11-20"])
+    config = load_config(args.config, as_of=as_of)
+    if getattr(args, "sources_from", None):
+        _read_sources_from(config, Path(args.sources_from))
+    return config
+
+
+def _read_sources_from(config: Config, folder: Path) -> None:
+    """Point every file source at the file of the same name in another export folder."""
+    missing = []
+    for source in config.sources:
+        if source.kind == "file" and source.path is not None:
+            source.path = (folder / source.path.name).resolve()
+            if not source.path.exists():
+                missing.append(f"sources: {source.name}: {source.path} does not exist")
+    if missing:
+        raise ConfigError(missing, path=str(config.path))
 
 
 def run_stage(name: str, config: Config, log=print) -> Path:
@@ -34,10 +55,19 @@ def run_stage(name: str, config: Config, log=print) -> Path:
     return result
 
 
-def publish(config: Config, log=print) -> Path:
+def publish(config: Config, log=print, snapshot_only: bool = False) -> Path:
     """All stages into the work dir, checks, then commit snapshot and site by rename."""
+    if snapshot_only:
+        for name in STAGES[:STAGES.index("snapshot") + 1]:
+            run_stage(name, config, log)
+        snapshot_dir = _stage("snapshot").commit(config)
+        log(f"snapshot   {snapshot_dir} (site not rebuilt)")
+        return snapshot_dir
+    shutil.rmtree(config.work_dir / "stage", ignore_errors=True)
     for name in STAGES:
         run_stage(name, config, log)
+        if name == "snapshot":
+            write_changes(config)
     staged_site = config.work_dir / "stage" / "site"
     _stage("scan").run(staged_site)
     log("scan       no personal data found in the built site")
@@ -47,6 +77,21 @@ def publish(config: Config, log=print) -> Path:
     _swap_site(staged_site, config.site_dir)
     log(f"published  {config.site_dir} (snapshot {snapshot_dir.name})")
     return config.site_dir
+
+
+def write_changes(config: Config) -> Path:
+    """Compare the staged snapshot with its predecessor for the "changes since last publish" page."""
+    target = config.work_dir / "changes.json"
+    staged = sorted((config.work_dir / "stage" / "snapshot").iterdir())[-1]
+    manifest = json.loads((staged / "manifest.json").read_text(encoding="utf-8"))
+    previous = manifest.get("previous")
+    if previous is None:
+        target.unlink(missing_ok=True)
+        return target
+    changes = _stage("diff").compare(config.snapshots_dir / previous["snapshot_id"], staged)
+    target.write_text(json.dumps(changes, ensure_ascii=False, sort_keys=True, indent=1) + "\n",
+                      encoding="utf-8")
+    return target
 
 
 def _swap_site(staged: Path, target: Path) -> None:
@@ -68,7 +113,7 @@ def _cmd_stage(args) -> int:
 
 
 def _cmd_publish(args) -> int:
-    publish(_load(args))
+    publish(_load(args), snapshot_only=args.snapshot_only)
     return 0
 
 
@@ -102,13 +147,18 @@ def build_parser() -> argparse.ArgumentParser:
     def with_config(sub):
         sub.add_argument("--config", help="YAML config (default: site_data/gongshi.yml)")
         sub.add_argument("--as-of", help="publish date YYYY-MM-DD (overrides config)")
+        sub.add_argument("--sources-from", metavar="DIR",
+                         help="read each file source from DIR (an earlier export) by file name")
         return sub
 
     for name in STAGES:
         with_config(commands.add_parser(name, help=f"run the {name} stage alone")).set_defaults(
             handler=_cmd_stage)
-    with_config(commands.add_parser("publish", help="run every stage and publish atomically")
-                ).set_defaults(handler=_cmd_publish)
+    publish_parser = with_config(commands.add_parser(
+        "publish", help="run every stage and publish atomically"))
+    publish_parser.add_argument("--snapshot-only", action="store_true",
+                                help="write the snapshot but do not rebuild the site")
+    publish_parser.set_defaults(handler=_cmd_publish)
 
     verify = commands.add_parser("verify", help="re-check hashes, chain and figures of a site")
     verify.add_argument("site")

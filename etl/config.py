@@ -273,11 +273,15 @@ def load_config(path: str | os.PathLike | None = None, *, as_of: dt.date | None 
     threshold = c.get(data, "satisfaction_threshold", float, "", 80.0)
     if not 0 <= threshold <= 100:
         c.problems.append(f"satisfaction_threshold: {threshold} is outside 0-100")
-    chosen_as_of = as_of or source_date()
+    # An explicit date wins: the command line, then the config, then SOURCE_DATE_EPOCH.
+    chosen_as_of = as_of
+    if chosen_as_of is None and data.get("as_of") is not None:
+        chosen_as_of = _parse_as_of(data["as_of"], c.problems)
     if chosen_as_of is None:
-        if "as_of" not in data:
-            c.problems.append("as_of: required (or set SOURCE_DATE_EPOCH)")
-        chosen_as_of = _parse_as_of(data.get("as_of"), c.problems)
+        chosen_as_of = source_date()
+    if chosen_as_of is None:
+        c.problems.append("as_of: required (or set SOURCE_DATE_EPOCH)")
+        chosen_as_of = dt.date(1970, 1, 1)
 
     columns = {table: dict(default) for table, default in schema.DEFAULT_COLUMNS.items()}
     for table, mapping in c.get(data, "columns", dict, "", {}).items():

@@ -126,6 +126,10 @@ DEFAULT_STATUS_WORDS: dict[str, str] = {
     "返工": "rework", "重新整改": "rework",
     "open": "open", "in_progress": "in_progress", "done": "done", "long_term": "long_term",
     "rework": "rework",
+    # English words of Open311 (open/closed) and 311 CSV exports (NYC's Status column).
+    # Lower case: validate looks a word up as written and then lower-cased.
+    "closed": "done", "in progress": "in_progress", "inprogress": "in_progress",
+    "pending": "in_progress", "assigned": "in_progress", "started": "in_progress",
 }
 
 BOOLEAN_WORDS = {

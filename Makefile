@@ -1,0 +1,62 @@
+# Gongshi: `make publish` builds the bundled demo campaign into site/; `make test` runs the tests.
+# Both create the virtualenv from the pinned requirements.txt on first use.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+CONFIG ?= site_data/gongshi.yml
+DEMO_CONFIG := site_data/gongshi.yml
+SNAPSHOTS := site_data/snapshots
+HISTORY := $(sort $(wildcard site_data/history/*))
+
+.DEFAULT_GOAL := help
+.PHONY: help venv publish seed-history test test-browser system-deps bench demo verify lock clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+venv: $(STAMP) ## Create the virtualenv from requirements.txt (pinned)
+
+seed-history: $(STAMP) ## Demo only: publish the earlier exports as snapshots when none exist yet
+	@if [ "$(CONFIG)" = "$(DEMO_CONFIG)" ] && [ -z "$$(ls -A $(SNAPSHOTS) 2>/dev/null)" ]; then \
+	  for dir in $(HISTORY); do \
+	    $(PY) -m etl publish --snapshot-only --sources-from $$dir --as-of $$(basename $$dir) || exit 1; \
+	  done; \
+	fi
+
+publish: seed-history ## Build the campaign in CONFIG (default: the bundled demo) into site/
+	$(PY) -m etl publish --config $(CONFIG)
+
+verify: $(STAMP) ## Re-check the published site: hashes, chain and every figure
+	$(PY) -m etl verify site
+
+test: $(STAMP) ## Run the test suite (browser tests excluded; see test-browser)
+	$(PY) -m pytest -q -m "not browser" tests
+
+SYSTEM_PACKAGES := chromium fonts-wqy-microhei minisign
+
+system-deps: ## Install Debian packages the tests use: chromium, a CJK font, minisign (needs root)
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing; fi
+
+test-browser: $(STAMP) system-deps ## Run the real-browser tests in headless chromium
+	$(PY) -m pytest -q -m browser tests
+
+bench: $(STAMP) ## Time every stage on synthetic campaigns of 1k, 11.5k and 100k issues
+	$(PY) bench/run.py
+
+demo: $(STAMP) ## Regenerate the bundled demo exports under site_data/
+	$(PY) -m etl synth --out site_data/sources --history-out site_data/history
+
+lock: $(STAMP) ## Re-pin requirements.txt from requirements.in
+	$(PY) -m pip install --quiet -r requirements.in
+	(echo "# Every package pinned; generated from requirements.in by \`make lock\`."; $(PY) -m pip freeze) > requirements.txt
+
+clean: ## Remove build output (keeps snapshots and the virtualenv)
+	rm -rf build site site.old

@@ -1,0 +1,301 @@
+/* Gongshi search: finds issues in the sharded index etl/search.py writes; no dependencies.
+ *
+ * The index files are scripts (search/*.js) added as <script> tags, because fetch() of a
+ * local file is refused when the site is opened from file://. The site root is taken from
+ * this script's own address, so the site works under any sub-path as well.
+ */
+(function () {
+  "use strict";
+  var api = (window.gongshiSearch = window.gongshiSearch || {});
+  var script = typeof document !== "undefined" ? document.currentScript : null;
+  var root = script && script.src ? script.src.replace(/assets\/search\.js(?:[?#].*)?$/, "") : "";
+  var PAGE = 20;
+  var MAX_RESULTS = 500;
+  var CJK_RUN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+/g;
+  var ASCII_RUN = /[a-z0-9]+(?:[-_.][a-z0-9]+)*/g;
+  var FILES = { m: "meta", t: "shard-", d: "docs-" };
+  var store = {};
+  var pending = {};
+
+  /* 32-bit FNV-1a over UTF-8 bytes: must equal etl.search.fnv1a (tests/test_search.py checks). */
+  function fnv1a(text) {
+    var hash = 0x811c9dc5;
+    function mix(byte) { hash = Math.imul(hash ^ byte, 0x01000193) >>> 0; }
+    for (var i = 0; i < text.length; i++) {
+      var code = text.codePointAt(i);
+      if (code > 0xffff) i++;
+      if (code < 0x80) mix(code);
+      else if (code < 0x800) { mix(0xc0 | (code >> 6)); mix(0x80 | (code & 63)); }
+      else if (code < 0x10000) {
+        mix(0xe0 | (code >> 12)); mix(0x80 | ((code >> 6) & 63)); mix(0x80 | (code & 63));
+      } else {
+        mix(0xf0 | (code >> 18)); mix(0x80 | ((code >> 12) & 63));
+        mix(0x80 | ((code >> 6) & 63)); mix(0x80 | (code & 63));
+      }
+    }
+    return hash >>> 0;
+  }
+  api.hash = fnv1a;
+
+  /* Called by every index file as it runs. */
+  api.add = function (kind, key, data) {
+    var name = kind + ":" + key;
+    store[name] = data;
+    (pending[name] || []).forEach(function (callbacks) { callbacks[0](data); });
+    delete pending[name];
+  };
+
+  function load(kind, key) {
+    var name = kind + ":" + key;
+    if (name in store) return Promise.resolve(store[name]);
+    return new Promise(function (resolve, reject) {
+      if (pending[name]) { pending[name].push([resolve, reject]); return; }
+      pending[name] = [[resolve, reject]];
+      var tag = document.createElement("script");
+      tag.src = root + "search/" + FILES[kind] + (kind === "m" ? "" : key) + ".js";
+      tag.onerror = function () {
+        (pending[name] || []).forEach(function (callbacks) { callbacks[1](new Error(tag.src)); });
+        delete pending[name];
+      };
+      document.head.appendChild(tag);
+    });
+  }
+
+  function shardKey(meta, number) {
+    var text = number.toString(16);
+    while (text.length < meta.width) text = "0" + text;
+    return text;
+  }
+
+  function tokenShard(meta, token) { return shardKey(meta, fnv1a(token) % meta.shards); }
+
+  /* Every string the index might hold for this query: substrings of Chinese runs, ASCII words. */
+  function candidates(meta, query) {
+    var found = {};
+    (query.match(CJK_RUN) || []).forEach(function (run) {
+      for (var start = 0; start < run.length; start++)
+        for (var length = 1; length <= meta.max_token && start + length <= run.length; length++)
+          found[run.substr(start, length)] = true;
+      if (run.length <= meta.max_name) found[run] = true;
+    });
+    (query.match(ASCII_RUN) || []).forEach(function (run) {
+      found[run] = true;
+      run.split(/[-_.]/).forEach(function (part) { if (part) found[part] = true; });
+    });
+    return Object.keys(found);
+  }
+
+  /* Longest-match segmentation of the query against the index vocabulary; null marks a gap. */
+  function segment(meta, query, vocabulary) {
+    var terms = [];
+    (query.match(CJK_RUN) || []).forEach(function (run) {
+      if (run.length > meta.max_token && vocabulary[run] !== undefined) { terms.push(run); return; }
+      /* A lone unknown character is usually a particle (的, 了) the index leaves out; two or
+       * more in a row are a word the index lacks, so no issue can hold every query word. */
+      var unknown = 0;
+      for (var start = 0; start < run.length;) {
+        var length = Math.min(meta.max_token, run.length - start);
+        while (length > 0 && vocabulary[run.substr(start, length)] === undefined) length--;
+        if (length === 0) { unknown++; start++; continue; }
+        if (unknown > 1) terms.push(null);
+        unknown = 0;
+        terms.push(run.substr(start, length));
+        start += length;
+      }
+      if (unknown > 1 || unknown === run.length) terms.push(null);
+    });
+    (query.match(ASCII_RUN) || []).forEach(function (run) {
+      if (vocabulary[run] !== undefined) { terms.push(run); return; }
+      run.split(/[-_.]/).forEach(function (part) {
+        if (part) terms.push(vocabulary[part] !== undefined ? part : null);
+      });
+    });
+    return terms;
+  }
+
+  function undelta(gaps) {
+    var numbers = [], value = 0;
+    for (var i = 0; i < gaps.length; i++) { value += gaps[i]; numbers.push(value); }
+    return numbers;
+  }
+
+  /* Issues holding every query word first, then those holding most of them; rarer words weigh more. */
+  function rank(meta, terms, vocabulary) {
+    var scores = {}, counts = {}, wanted = 0, unique = {};
+    terms.forEach(function (term) {
+      if (term === null) { wanted++; return; }
+      if (unique[term]) return;
+      unique[term] = true;
+      var entry = vocabulary[term];
+      if (entry === 0) return;
+      wanted++;
+      var numbers = undelta(entry);
+      var weight = Math.log(1 + meta.documents / numbers.length) * Math.min(term.length, 4);
+      numbers.forEach(function (number) {
+        scores[number] = (scores[number] || 0) + weight;
+        counts[number] = (counts[number] || 0) + 1;
+      });
+    });
+    var numbers = Object.keys(scores).map(Number);
+    numbers.sort(function (a, b) {
+      return (counts[b] - counts[a]) || (scores[b] - scores[a]) || (a - b);
+    });
+    var complete = numbers.filter(function (n) { return counts[n] === wanted; }).length;
+    return { numbers: numbers.slice(0, MAX_RESULTS), complete: complete, wanted: wanted };
+  }
+
+  function search(query) {
+    query = query.normalize("NFKC").toLowerCase().trim();
+    return load("m", "meta").then(function (meta) {
+      var words = candidates(meta, query);
+      var shards = {};
+      words.forEach(function (word) { shards[tokenShard(meta, word)] = true; });
+      return Promise.all(Object.keys(shards).map(function (key) { return load("t", key); }))
+        .then(function () {
+          var vocabulary = {};
+          words.forEach(function (word) {
+            var entry = store["t:" + tokenShard(meta, word)][word];
+            if (entry !== undefined) vocabulary[word] = entry;
+          });
+          var terms = segment(meta, query, vocabulary);
+          var result = rank(meta, terms, vocabulary);
+          result.meta = meta;
+          result.terms = terms;
+          return result;
+        });
+    });
+  }
+  api.search = search;
+
+  function documents(meta, numbers) {
+    var keys = {};
+    numbers.forEach(function (n) { keys[shardKey(meta, Math.floor(n / meta.documents_per_shard))] = true; });
+    return Promise.all(Object.keys(keys).map(function (key) { return load("d", key); })).then(function () {
+      return numbers.map(function (n) {
+        var shard = store["d:" + shardKey(meta, Math.floor(n / meta.documents_per_shard))];
+        return shard[n % meta.documents_per_shard];
+      });
+    });
+  }
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function resultItem(meta, record) {
+    /* record: [issue_id, snippet, unit number, status, page number, fragment or 0 for the usual] */
+    var item = element("li", "gs-search-result");
+    var link = element("a", null, record[0]);
+    var fragment = record[5] === 0 ? meta.fragment_prefix + record[0] : record[5];
+    link.setAttribute("href", root + meta.pages[record[4]] + (fragment ? "#" + fragment : ""));
+    item.appendChild(link);
+    item.appendChild(element("span", "gs-search-snippet", " " + record[1]));
+    var details = [record[2] >= 0 ? meta.units[record[2]] : "", meta.statuses[record[3]] || record[3]];
+    var line = element("div", "gs-search-meta", details.filter(Boolean).join(" · "));
+    line.style.fontSize = "0.85em";
+    line.style.color = "var(--md-default-fg-color--light)";
+    item.appendChild(line);
+    return item;
+  }
+
+  function start(container) {
+    var form = element("form", "gs-search-form");
+    form.setAttribute("role", "search");
+    var label = element("label", null, "搜索问题（编号、单位、区域或关键词）");
+    var input = element("input", "gs-search-input md-input");
+    input.type = "search";
+    input.id = "gs-search-input";
+    input.name = "q";
+    input.autocomplete = "off";
+    input.placeholder = "例如：违规收受礼品 或 QH-2026-0012";
+    label.setAttribute("for", input.id);
+    var status = element("p", "gs-search-status");
+    status.setAttribute("aria-live", "polite");
+    var list = element("ol", "gs-search-results");
+    var more = element("button", "md-button gs-search-more", "显示更多");
+    more.type = "button";
+    /* Theme buttons set display, which beats the hidden attribute; so hide by style. */
+    function showButton(visible) { more.style.display = visible ? "" : "none"; }
+    showButton(false);
+    input.style.width = "100%";
+    input.style.boxSizing = "border-box";
+    form.appendChild(label);
+    form.appendChild(input);
+    container.textContent = "";
+    container.setAttribute("data-state", "ready");
+    [form, status, list, more].forEach(function (node) { container.appendChild(node); });
+
+    var generation = 0, current = null, shown = 0, busy = false;
+
+    /* data-state lets a page (and the browser tests) tell a finished search from one under way. */
+    function showMore(event, firstPage) {
+      if (busy || !current) return Promise.resolve();
+      var mine = generation, slice = current.numbers.slice(shown, shown + PAGE);
+      busy = true;
+      container.setAttribute("data-state", "searching");
+      return documents(current.meta, slice).then(function (records) {
+        busy = false;
+        if (mine !== generation) return;
+        records.forEach(function (record) { list.appendChild(resultItem(current.meta, record)); });
+        shown += slice.length;
+        showButton(shown < current.numbers.length);
+        if (!firstPage) container.setAttribute("data-state", "done");
+      }, function (error) { busy = false; throw error; });
+    }
+
+    function message(result) {
+      if (result.wanted === 0 && result.terms.length) return "这些词太常见，请输入更具体的词语或问题编号。";
+      if (!result.numbers.length) return "没有找到相关问题。";
+      if (!result.complete) return "没有完全匹配的问题，以下问题包含部分词语。";
+      return "找到 " + result.complete + " 个相关问题" +
+        (result.numbers.length > result.complete ? "，另有部分匹配的问题列在后面。" : "。");
+    }
+
+    function run() {
+      var query = input.value, mine = ++generation;
+      list.textContent = "";
+      showButton(false);
+      current = null;
+      shown = 0;
+      busy = false;
+      if (!query.trim()) { status.textContent = ""; container.setAttribute("data-state", "ready"); return; }
+      status.textContent = "正在搜索…";
+      container.setAttribute("data-state", "searching");
+      search(query).then(function (result) {
+        if (mine !== generation) return;
+        current = result;
+        return showMore(null, true).then(function () {
+          if (mine !== generation) return;
+          status.textContent = message(result);
+          container.setAttribute("data-state", "done");
+        });
+      }).catch(function () {
+        if (mine !== generation) return;
+        status.textContent = "搜索索引加载失败，请刷新页面重试。";
+        container.setAttribute("data-state", "failed");
+      });
+    }
+
+    var timer = null;
+    input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(run, 200); });
+    form.addEventListener("submit", function (event) { event.preventDefault(); clearTimeout(timer); run(); });
+    more.addEventListener("click", showMore);
+    var initial = /[?&]q=([^&#]*)/.exec(location.search);
+    if (initial) {
+      try { input.value = decodeURIComponent(initial[1].replace(/\+/g, " ")); } catch (error) { /* bad escape: ignore */ }
+      run();
+    }
+  }
+
+  if (typeof document !== "undefined") {
+    var ready = function () {
+      var container = document.getElementById("gongshi-search");
+      if (container) start(container);
+    };
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+    else ready();
+  }
+})();

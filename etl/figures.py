@@ -1,0 +1,165 @@
+"""How every figure is named, defined in plain Chinese, and printed on a page."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+# An empty unit/area/category/channel is grouped under this name, so group totals still add up.
+MISSING_GROUP = "未填写"
+NO_VALUE = "—"
+LANGUAGES = ("zh", "en")
+
+# The home page shows these, in this order.
+HEADLINE_KEYS = (
+    "feedback.total", "issues.total", "issues.done", "rate.completion", "rate.on_time",
+    "issues.overdue", "days.median_to_rectify", "rate.reply", "rate.satisfaction", "issues.rework",
+)
+
+# Figures every group (unit, area, category, channel) carries; channels add CHANNEL_EXTRA_KEYS.
+GROUP_KEYS = (
+    "total", "open", "in_progress", "done", "long_term", "rework", "overdue",
+    "rate.completion", "rate.on_time",
+)
+CHANNEL_EXTRA_KEYS = ("feedback.total", "feedback.replied", "rate.reply")
+GROUP_KINDS = ("unit", "area", "category", "channel")
+
+LABELS: dict[str, str] = {
+    "feedback.total": "征求意见建议",
+    "feedback.replied": "已答复意见",
+    "rate.reply": "答复率",
+    "issues.total": "梳理问题",
+    "issues.open": "未启动",
+    "issues.in_progress": "整改中",
+    "issues.done": "已整改",
+    "issues.long_term": "长期坚持",
+    "issues.rework": "返工",
+    "issues.rectified": "已整改到位",
+    "rate.completion": "整改完成率",
+    "rate.on_time": "按期完成率",
+    "rate.on_time_current": "按现行时限完成率",
+    "issues.done_on_time": "按期完成",
+    "issues.done_with_deadline": "有时限的已完成问题",
+    "issues.deadline_extended": "时限被延后",
+    "issues.overdue": "逾期未完成",
+    "issues.overdue_first_deadline": "按首次时限逾期",
+    "days.median_to_rectify": "整改用时中位数（天）",
+    "satisfaction.scored": "已测评满意度",
+    "satisfaction.satisfied": "测评满意",
+    "rate.satisfaction": "满意率",
+    "satisfaction.mean": "平均满意度",
+    "deadline.overdue": "已过时限",
+    "deadline.within_10": "10天内到期",
+    "deadline.within_20": "11至20天到期",
+    "deadline.later": "20天后到期",
+    "deadline.none": "无具体时限",
+    "issues.stale": "长期无进展",
+}
+
+GROUP_LABELS: dict[str, str] = {
+    "total": "问题数", "open": "未启动", "in_progress": "整改中", "done": "已整改",
+    "long_term": "长期坚持", "rework": "返工", "overdue": "逾期", "rate.completion": "完成率",
+    "rate.on_time": "按期完成率", "feedback.total": "意见数", "feedback.replied": "已答复",
+    "rate.reply": "答复率",
+}
+
+# Keys are figure keys, plus the concept keys groups, funnel, series.burnup, series.snapshots
+# and claims, which the methodology page explains in the same list.
+DEFINITIONS: dict[str, str] = {
+    "as_of": "统计截止日期即本次公示日期，所有“逾期”“到期”“长期无进展”均以此日期计算；同样的数据在同一截止日期重新生成，结果完全相同。",
+    "feedback.total": "意见建议台账中的意见条数，每条意见计一次，不论是否归入某个问题。",
+    "feedback.replied": "台账中标记为已答复的意见条数；未填写是否答复的按未答复计。如果整个台账都没有“是否答复”一栏的内容（例如该栏未公开），不计算，显示为“—”。",
+    "rate.reply": "答复率 = 已答复意见 ÷ 意见总数。没有意见时不计算，显示为“—”。",
+    "issues.total": "问题整改清单中的问题条数。一个问题可能归并了多条意见，也可能来自台账以外的渠道，所以问题数与意见数之间没有固定的大小关系。",
+    "issues.open": "整改状态为未启动的问题数。",
+    "issues.in_progress": "整改状态为整改中（含序时推进）的问题数。",
+    "issues.done": "整改状态为已完成的问题数。满意度测评低于门槛分的问题不计入，而计入返工。",
+    "issues.long_term": "整改状态为长期坚持的问题数。这类问题没有完成日期，不计入逾期。",
+    "issues.rework": "返工问题数：状态为返工的问题，包括标为已完成但满意度测评低于门槛分的问题。",
+    "issues.rectified": "已整改到位的问题数，与“已整改”相同，用于“意见—问题—整改”漏斗的最后一级。",
+    "rate.completion": "整改完成率 = 已完成问题 ÷ 问题总数。长期坚持、返工和整改中的问题都算未完成。",
+    "rate.on_time": "按期完成率 = 在首次公布的整改时限当天或之前完成的问题 ÷ 有首次时限的已完成问题。首次时限取该问题在历次公示快照中最早出现的时限，没有历史快照时取现行时限；因此悄悄延后的时限仍按原时限计。已完成但未填完成时间的问题无法证明按期，计为未按期；如果整张清单都没有完成时间（例如该栏未公开），不计算，显示为“—”。",
+    "rate.on_time_current": "按现行时限完成率：与按期完成率算法相同，但以当前清单中的时限为准，用于对照时限延后的影响。",
+    "issues.done_on_time": "在首次时限当天或之前完成的问题数，即按期完成率的分子。",
+    "issues.done_with_deadline": "有首次时限的已完成问题数，即按期完成率的分母。",
+    "issues.deadline_extended": "现行时限晚于首次公布时限的问题数，即时限被延后的问题。",
+    "issues.overdue": "逾期未完成：状态不是已完成或长期坚持，且现行整改时限早于统计截止日期的问题数（返工问题也计入）。",
+    "issues.overdue_first_deadline": "按首次时限逾期：状态不是已完成或长期坚持，且首次公布的时限早于统计截止日期的问题数；时限被延后的问题在这里仍算逾期。",
+    "days.median_to_rectify": "整改用时中位数：已完成且同时填写了梳理日期和完成时间的问题，从梳理日期到完成时间的天数的中位数；个数为偶数时取中间两个数的平均。",
+    "satisfaction.scored": "填写了满意度测评分数的问题数。",
+    "satisfaction.satisfied": "满意度测评分数不低于门槛分（默认80分）的问题数。",
+    "rate.satisfaction": "满意率 = 测评分数不低于门槛分的问题 ÷ 已测评问题。",
+    "satisfaction.mean": "已测评问题满意度分数的算术平均，保留一位小数。",
+    "deadline.overdue": "未完成（不含长期坚持）且现行时限已过的问题数，与“逾期未完成”相同。",
+    "deadline.within_10": "未完成（不含长期坚持）且现行时限在今后0至10天内的问题数。",
+    "deadline.within_20": "未完成（不含长期坚持）且现行时限在今后11至20天内的问题数。",
+    "deadline.later": "未完成（不含长期坚持）且现行时限在20天以后的问题数。",
+    "deadline.none": "未完成（不含长期坚持）且没有具体时限日期的问题数。以上五项相加等于未完成（不含长期坚持）的问题数。",
+    "issues.stale": "长期无进展：状态为未启动、整改中或返工，且在历次公示快照中状态连续不变已满设定周数（默认8周）的问题数。没有足够的历史快照时，不判定为长期无进展。",
+    "groups": "按责任单位、区域、问题类别和来源渠道分组统计；未填写的归入“未填写”组，因此各组问题数相加等于问题总数。来源渠道分组另含该渠道的意见数、已答复数和答复率。",
+    "funnel": "意见—问题—整改漏斗：征求意见建议条数、梳理问题数、已整改问题数。",
+    "series.burnup": "累计曲线：从最早的梳理日期起，每月末（最后一点为统计截止日期）累计梳理的问题数和累计完成的问题数，按各问题的梳理日期和完成时间计算；缺少相应日期的问题不计入曲线。",
+    "series.snapshots": "历次公示时各状态的问题数，取自每次公示的数据快照，本次公示列在最后；与本次同一天且各问题状态和时限完全相同的快照即本次公示的重复运行，不重复列出。",
+    "claims": "官方报告中引用的数字与逐条数据核对。比率类数字按百分数填写，与计算结果四舍五入到0.1个百分点后比较；天数和平均分四舍五入到一位小数后比较；条数须完全相同。不一致的如实显示。",
+}
+
+
+def round_half_up(value: float | int | Decimal, places: int = 1) -> Decimal:
+    """Round like a person does (2.25 -> 2.3), on the number's shortest decimal spelling."""
+    number = value if isinstance(value, Decimal) else Decimal(repr(value))
+    return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def kind(key: str) -> str:
+    """The kind of a figure from its key alone: rate, mean, days, claim or count.
+
+    The rule, in order: a key with a "rate" part is a rate (rate.reply, unit.u-1a2b3c4d.rate.on_time);
+    a key ending in "mean" is a mean score; a key with a "days" part is a number of days;
+    a key starting with "claim" is a claim number (in the claim's own units); anything else counts items.
+    """
+    parts = key.split(".")
+    if parts[0] == "claim":
+        return "claim"
+    if "rate" in parts:
+        return "rate"
+    if parts[-1] == "mean":
+        return "mean"
+    if "days" in parts:
+        return "days"
+    return "count"
+
+
+def _plain(value: float | int) -> str:
+    """A count with thousands separators, or a number with one decimal when it is not whole."""
+    rounded = round_half_up(value, 1)
+    if rounded == rounded.to_integral_value():
+        rounded = rounded.quantize(Decimal(1)) + 0  # "+ 0" turns -0 into 0
+    return format(rounded, ",f")
+
+
+def format_figure(key: str, value: float | int | None, language: str = "zh") -> str:
+    """The text a page shows for a figure: "62.5%", "1,234", "37.5", "85.3" or "—".
+
+    Rates print as percentages with one decimal (half-up); counts, days and claim numbers print
+    whole when whole (with thousands separators) and with one decimal otherwise; mean scores
+    always print one decimal. Chinese and English pages print numbers the same way.
+    """
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+    if value is None or value != value:  # NaN never reaches a page as a number
+        return NO_VALUE
+    figure_kind = kind(key)
+    if figure_kind == "rate":
+        return f"{round_half_up(Decimal(repr(float(value))) * 100, 1):f}%"
+    if figure_kind == "mean":
+        return f"{round_half_up(value, 1):f}"
+    return _plain(value)
+
+
+def label(key: str) -> str:
+    """Short Chinese label of a figure key, group keys included (unit.<slug>.done -> 已整改)."""
+    if key in LABELS:
+        return LABELS[key]
+    parts = key.split(".")
+    if parts[0] in GROUP_KINDS and len(parts) > 2:
+        return GROUP_LABELS.get(".".join(parts[2:]), key)
+    return key

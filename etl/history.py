@@ -1,0 +1,226 @@
+"""Inputs of the metrics stage: plain issue records and the history of earlier snapshots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from etl import schema
+from etl.errors import EtlError, SnapshotError
+
+MANIFEST = "manifest.json"
+BROKEN_CHAIN_HINT = ("restore the missing or edited snapshot from the published site or a backup; "
+                     "snapshots are never edited or deleted")
+
+
+@dataclass(frozen=True)
+class Issue:
+    """The fields of one issue that figures depend on, with plain Python values."""
+
+    issue_id: str
+    status: str
+    unit: str | None = None
+    area: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    identified_on: dt.date | None = None
+    deadline: dt.date | None = None
+    completed_on: dt.date | None = None
+    satisfaction: float | None = None
+
+
+@dataclass(frozen=True)
+class Opinion:
+    """One row of the feedback table, reduced to what figures use."""
+
+    channel: str | None
+    replied: bool | None
+
+
+@dataclass(frozen=True)
+class Past:
+    """One earlier snapshot: its date, id, and each issue's status and deadline then."""
+
+    as_of: dt.date
+    snapshot_id: str | None
+    statuses: dict[str, str]
+    deadlines: dict[str, dt.date]
+
+
+def _missing(value) -> bool:
+    # pandas 3 string columns hold NaN for empty cells, nullable ones pd.NA; both mean "no value".
+    # Checked by hand rather than with pd.isna, which is slow called once per cell.
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and value != value
+
+
+def text(value) -> str | None:
+    if type(value) is str:  # the common case first: this runs once per cell
+        return value.strip() or None
+    if _missing(value):
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def date(value) -> dt.date | None:
+    if type(value) is dt.date:
+        return value
+    if _missing(value):
+        return None
+    if isinstance(value, dt.datetime):  # also pd.Timestamp; a time of day does not matter here
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def number(value) -> float | None:
+    return None if _missing(value) else float(value)
+
+
+def _column(frame: pd.DataFrame, name: str) -> list:
+    return frame[name].tolist() if name in frame.columns else [None] * len(frame)
+
+
+def issue_records(frame: pd.DataFrame) -> list[Issue]:
+    """Issue records from a canonical issues table; an unknown status stops the stage."""
+    columns = {name: _column(frame, name) for name in (
+        "issue_id", "status", "unit", "area", "category", "channel",
+        "identified_on", "deadline", "completed_on", "satisfaction")}
+    records = []
+    for index in range(len(frame)):
+        issue_id = text(columns["issue_id"][index])
+        status = text(columns["status"][index])
+        if issue_id is None or status not in schema.STATUSES:
+            raise EtlError(f"issue {issue_id!r} has status {status!r}, not one of "
+                           f"{', '.join(schema.STATUSES)}",
+                           hint="run the transform stage again; it writes canonical statuses")
+        records.append(Issue(
+            issue_id=issue_id, status=status,
+            unit=text(columns["unit"][index]), area=text(columns["area"][index]),
+            category=text(columns["category"][index]), channel=text(columns["channel"][index]),
+            identified_on=date(columns["identified_on"][index]),
+            deadline=date(columns["deadline"][index]),
+            completed_on=date(columns["completed_on"][index]),
+            satisfaction=number(columns["satisfaction"][index]),
+        ))
+    return records
+
+
+def opinion_records(frame: pd.DataFrame) -> list[Opinion]:
+    channels, replied = _column(frame, "channel"), _column(frame, "replied")
+    return [Opinion(text(c), None if _missing(r) else bool(r)) for c, r in zip(channels, replied)]
+
+
+def past_snapshot(as_of, frame: pd.DataFrame, snapshot_id: str | None = None) -> Past:
+    """An earlier snapshot's issues table reduced to statuses and deadlines by issue id."""
+    statuses, deadlines = {}, {}
+    for issue_id, status, deadline in zip(_column(frame, "issue_id"), _column(frame, "status"),
+                                          _column(frame, "deadline")):
+        issue_id = text(issue_id)
+        if issue_id is None:
+            continue
+        statuses[issue_id] = text(status)
+        deadline = date(deadline)
+        if deadline is not None:
+            deadlines[issue_id] = deadline
+    return Past(date(as_of), snapshot_id, statuses, deadlines)
+
+
+def is_rerun(past: Past, issues: list[Issue], as_of: dt.date) -> bool:
+    """Whether an earlier snapshot is this very publish, committed by a run before this one.
+
+    Same date, same statuses, same deadlines: it adds nothing to first deadlines or unchanged
+    statuses, and leaving it out keeps a rerun's metrics.json (and snapshot id) unchanged.
+    """
+    return (past.as_of == as_of
+            and past.statuses == {issue.issue_id: issue.status for issue in issues}
+            and past.deadlines == {issue.issue_id: issue.deadline for issue in issues
+                                   if issue.deadline is not None})
+
+
+def first_deadlines(issues: list[Issue], history: list[Past]) -> dict[str, dt.date]:
+    """Each issue's first published deadline: the oldest snapshot's that has one, else today's."""
+    first: dict[str, dt.date] = {}
+    for past in history:  # oldest first, so the first deadline seen is kept
+        for issue_id, deadline in past.deadlines.items():
+            first.setdefault(issue_id, deadline)
+    result = {}
+    for issue in issues:
+        deadline = first.get(issue.issue_id, issue.deadline)
+        if deadline is not None:
+            result[issue.issue_id] = deadline
+    return result
+
+
+def unchanged_since(issues: list[Issue], history: list[Past], as_of: dt.date) -> dict[str, dt.date]:
+    """The earliest snapshot date from which each issue's status has stayed what it is today.
+
+    An issue missing from a snapshot, or with another status there, breaks the run; with no
+    history every issue is unchanged only since today, so nothing can be called stale.
+    """
+    result = {}
+    for issue in issues:
+        since = as_of
+        for past in reversed(history):
+            if past.statuses.get(issue.issue_id) != issue.status:
+                break
+            since = min(since, past.as_of)
+        result[issue.issue_id] = since
+    return result
+
+
+def read_manifest(folder: Path) -> dict:
+    path = folder / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SnapshotError(f"{path} cannot be read as JSON ({error})", hint=BROKEN_CHAIN_HINT)
+    if not isinstance(manifest, dict) or "snapshot_id" not in manifest or "as_of" not in manifest:
+        raise SnapshotError(f"{path} lacks snapshot_id or as_of", hint=BROKEN_CHAIN_HINT)
+    return manifest
+
+
+def chain(snapshots_dir: Path) -> list[Path]:
+    """Snapshot folders oldest first, by following `previous` links from the one head.
+
+    Hashes are not checked here (verify does that); only the order matters to the figures.
+    """
+    snapshots_dir = Path(snapshots_dir)
+    if not snapshots_dir.is_dir():
+        return []
+    folders = {}
+    for folder in sorted(p for p in snapshots_dir.iterdir() if (p / MANIFEST).is_file()):
+        manifest = read_manifest(folder)
+        folders[manifest["snapshot_id"]] = (folder, manifest)
+    parents = {}
+    for snapshot_id, (_, manifest) in folders.items():
+        previous = manifest.get("previous")
+        if previous:
+            parents[snapshot_id] = previous.get("snapshot_id")
+    heads = sorted(set(folders) - set(parents.values()))
+    if folders and len(heads) != 1:
+        raise SnapshotError(f"broken chain in {snapshots_dir}: {len(heads)} newest snapshots "
+                            f"({', '.join(heads) or 'none'}); expected one", hint=BROKEN_CHAIN_HINT)
+    ordered: list[str] = []
+    current = heads[0] if heads else None
+    while current is not None:
+        if current not in folders:
+            raise SnapshotError(f"broken chain in {snapshots_dir}: {ordered[-1]} names previous "
+                                f"{current!r}, which is missing", hint=BROKEN_CHAIN_HINT)
+        if current in ordered:
+            raise SnapshotError(f"broken chain in {snapshots_dir}: a loop through {current}",
+                                hint=BROKEN_CHAIN_HINT)
+        ordered.append(current)
+        current = parents.get(current)
+    if len(ordered) != len(folders):
+        stray = ", ".join(sorted(set(folders) - set(ordered)))
+        raise SnapshotError(f"broken chain in {snapshots_dir}: {stray} not reachable from the "
+                            f"newest snapshot {heads[0]}", hint=BROKEN_CHAIN_HINT)
+    return [folders[snapshot_id][0] for snapshot_id in reversed(ordered)]

@@ -1,0 +1,386 @@
+"""Metrics stage: the one place that computes every number the site shows, into metrics.json."""
+
+from __future__ import annotations
+
+import bisect
+import calendar
+import dataclasses
+import datetime as dt
+import json
+import math
+import re
+import statistics
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+
+from etl import figures as figure_text
+from etl import history as past_data
+from etl import schema
+from etl.errors import EtlError
+from etl.history import Issue, Opinion
+from etl.safepath import slug
+from etl.tables import read_table
+
+METRICS_FILE = "metrics.json"
+# Statuses that still owe work against a deadline; long_term items have no end date to miss.
+FINISHED = ("done", "long_term")
+DUE_SOON_DAYS = (10, 20)
+
+
+def ratio(numerator: int | None, denominator: int) -> float | None:
+    """A rate as a fraction 0..1; None when nothing could be counted, never a division error."""
+    return None if numerator is None or denominator == 0 else numerator / denominator
+
+
+def plain_number(value: float | int | None) -> float | int | None:
+    """An int when the value is whole, so 80.0 and 80 print and compare the same everywhere."""
+    if value is None:
+        return None
+    value = float(value)
+    return int(value) if value.is_integer() else value
+
+
+def _id_key(issue_id: str) -> tuple:
+    # Natural order (2 before 10) with the raw id last, so the order is total and stable.
+    parts = re.split(r"(\d+)", issue_id)
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts)), issue_id
+
+
+def _pending(issue: Issue) -> bool:
+    return issue.status not in FINISHED
+
+
+def _overdue(issue: Issue, deadline: dt.date | None, as_of: dt.date) -> bool:
+    return _pending(issue) and deadline is not None and deadline < as_of
+
+
+def _on_time(issues: list[Issue], deadlines: dict[str, dt.date],
+             dates_known: bool) -> tuple[int | None, int]:
+    """Done items finished by their deadline, and done items that have a deadline at all.
+
+    With no completion date anywhere (say the column is not published) lateness is unknown,
+    so the count is None rather than a false zero.
+    """
+    on_time = with_deadline = 0
+    for issue in issues:
+        deadline = deadlines.get(issue.issue_id)
+        if issue.status != "done" or deadline is None:
+            continue
+        with_deadline += 1
+        # No completion date cannot prove the item was on time, so it counts as late.
+        if issue.completed_on is not None and issue.completed_on <= deadline:
+            on_time += 1
+    return (on_time if dates_known else None), with_deadline
+
+
+def _status_figures(issues: list[Issue], first: dict[str, dt.date], as_of: dt.date,
+                    dates_known: bool) -> dict:
+    """Counts and rates shared by the whole list and every group, so the two always agree."""
+    counts = Counter(issue.status for issue in issues)
+    on_time, with_deadline = _on_time(issues, first, dates_known)
+    result = {"total": len(issues)}
+    result.update({status: counts[status] for status in schema.STATUSES})
+    result["overdue"] = sum(_overdue(issue, issue.deadline, as_of) for issue in issues)
+    result["rate.completion"] = ratio(counts["done"], len(issues))
+    result["rate.on_time"] = ratio(on_time, with_deadline)
+    return result
+
+
+def _feedback_figures(opinions: list[Opinion], replies_known: bool) -> dict:
+    # An empty "replied" cell cannot show a reply was made, so it counts as not replied; but
+    # with no "replied" value anywhere (the column is not published) the count is unknown.
+    replied = sum(opinion.replied is True for opinion in opinions) if replies_known else None
+    return {"feedback.total": len(opinions), "feedback.replied": replied,
+            "rate.reply": ratio(replied, len(opinions))}
+
+
+def _median_days(issues: list[Issue]) -> float | int | None:
+    days = [(issue.completed_on - issue.identified_on).days for issue in issues
+            if issue.status == "done" and issue.completed_on and issue.identified_on]
+    return plain_number(statistics.median(days)) if days else None
+
+
+def _issue_figures(issues: list[Issue], first: dict[str, dt.date], as_of: dt.date,
+                   threshold: float, dates_known: bool) -> dict:
+    shared = _status_figures(issues, first, as_of, dates_known)
+    result = {f"issues.{key}": value for key, value in shared.items() if "." not in key}
+    result["issues.rectified"] = shared["done"]
+    result["rate.completion"] = shared["rate.completion"]
+    result["rate.on_time"] = shared["rate.on_time"]
+    on_time, with_deadline = _on_time(issues, first, dates_known)
+    result["issues.done_on_time"] = on_time
+    result["issues.done_with_deadline"] = with_deadline
+    current = {issue.issue_id: issue.deadline for issue in issues if issue.deadline is not None}
+    result["rate.on_time_current"] = ratio(*_on_time(issues, current, dates_known))
+    result["issues.deadline_extended"] = sum(
+        1 for issue in issues if issue.deadline is not None and issue.deadline > first[issue.issue_id])
+    result["issues.overdue_first_deadline"] = sum(
+        _overdue(issue, first.get(issue.issue_id), as_of) for issue in issues)
+    result["days.median_to_rectify"] = _median_days(issues)
+    scores = [issue.satisfaction for issue in issues if issue.satisfaction is not None]
+    satisfied = sum(score >= threshold for score in scores)
+    result["satisfaction.scored"] = len(scores)
+    result["satisfaction.satisfied"] = satisfied
+    result["rate.satisfaction"] = ratio(satisfied, len(scores))
+    # fsum makes the mean independent of row order, so reordering rows cannot change a digit.
+    result["satisfaction.mean"] = math.fsum(scores) / len(scores) if scores else None
+    return result
+
+
+def _deadline_buckets(issues: list[Issue], as_of: dt.date) -> tuple[dict, dict[str, list[str]]]:
+    """Split pending items (not done, not long_term) by how soon their current deadline falls."""
+    buckets: dict[str, list[Issue]] = {name: [] for name in
+                                       ("overdue", "within_10", "within_20", "later", "none")}
+    for issue in filter(_pending, issues):
+        if issue.deadline is None:
+            buckets["none"].append(issue)
+            continue
+        days_left = (issue.deadline - as_of).days
+        if days_left < 0:
+            name = "overdue"
+        elif days_left <= DUE_SOON_DAYS[0]:
+            name = "within_10"
+        elif days_left <= DUE_SOON_DAYS[1]:
+            name = "within_20"
+        else:
+            name = "later"
+        buckets[name].append(issue)
+    counts = {f"deadline.{name}": len(items) for name, items in buckets.items()}
+
+    def by_deadline(items: list[Issue]) -> list[str]:
+        # Earliest deadline first: for overdue items that is the most days late.
+        ordered = sorted(items, key=lambda issue: (issue.deadline, _id_key(issue.issue_id)))
+        return [issue.issue_id for issue in ordered]
+
+    lists = {"overdue": by_deadline(buckets["overdue"]), "due_10": by_deadline(buckets["within_10"]),
+             "due_20": by_deadline(buckets["within_20"])}
+    return counts, lists
+
+
+def _group_name(value: str | None) -> str:
+    return value if value else figure_text.MISSING_GROUP
+
+
+def _groups(kind: str, issues: list[Issue], opinions: list[Opinion], first: dict[str, dt.date],
+            as_of: dt.date, known: dict[str, bool]) -> list[dict]:
+    members: dict[str, list[Issue]] = {}
+    for issue in issues:
+        members.setdefault(_group_name(getattr(issue, kind)), []).append(issue)
+    heard: dict[str, list[Opinion]] = {}
+    if kind == "channel":
+        for opinion in opinions:
+            heard.setdefault(_group_name(opinion.channel), []).append(opinion)
+    groups = []
+    for name in set(members) | set(heard):
+        group_figures = _status_figures(members.get(name, []), first, as_of, known["dates"])
+        if kind == "channel":
+            group_figures.update(_feedback_figures(heard.get(name, []), known["replies"]))
+        groups.append({"name": name, "slug": slug(kind, name), "figures": group_figures})
+    groups.sort(key=lambda group: (-group["figures"]["total"],
+                                   -group["figures"].get("feedback.total", 0), group["name"]))
+    return groups
+
+
+def _burnup(issues: list[Issue], as_of: dt.date) -> list[dict]:
+    """Cumulative identified and done items at each month end, the last point being as_of."""
+    identified = sorted(issue.identified_on for issue in issues if issue.identified_on)
+    done = sorted(issue.completed_on for issue in issues
+                  if issue.status == "done" and issue.completed_on)
+    if not identified or identified[0] > as_of:
+        return []
+    points = []
+    year, month = identified[0].year, identified[0].month
+    while True:
+        month_end = dt.date(year, month, calendar.monthrange(year, month)[1])
+        point = min(month_end, as_of)
+        points.append({"date": point.isoformat(), "identified": bisect.bisect_right(identified, point),
+                       "done": bisect.bisect_right(done, point)})
+        if point == as_of:
+            return points
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _status_counts(statuses) -> dict:
+    counts = Counter(statuses)
+    result = {status: counts[status] for status in schema.STATUSES}
+    result["total"] = sum(counts.values())
+    return result
+
+
+def _claim_value(metric_kind: str, value: float | int | None) -> float | int | None:
+    """A computed figure in the units a report prints it: percent to 0.1 for rates."""
+    if value is None:
+        return None
+    if metric_kind == "rate":
+        return plain_number(figure_text.round_half_up(Decimal(repr(float(value))) * 100, 1))
+    if metric_kind in ("mean", "days"):
+        return plain_number(figure_text.round_half_up(value, 1))
+    return plain_number(value)
+
+
+def _claims(claims: list[dict], flat: dict) -> list[dict]:
+    result = []
+    for claim in claims:
+        metric = str(claim["metric"])
+        metric_kind = figure_text.kind(metric)
+        claimed = plain_number(claim.get("value"))
+        computed = _claim_value(metric_kind, flat.get(metric))
+        claim_date = claim.get("date")
+        result.append({
+            "label": claim.get("label", ""), "metric": metric, "kind": metric_kind,
+            "claimed": claimed, "computed": computed,
+            "matches": computed is not None and claimed == computed,
+            "date": claim_date.isoformat() if isinstance(claim_date, dt.date) else claim_date,
+            "source": claim.get("source", ""),
+        })
+    return result
+
+
+def compute(issues: pd.DataFrame, feedback: pd.DataFrame, *, as_of: dt.date, threshold: float,
+            stale_weeks: int, claims: list[dict], history: list[tuple]) -> dict:
+    """Every figure, group, series and list from the tables; pure, JSON-ready, deterministic.
+
+    `history` holds earlier snapshots oldest first as (as_of, issues frame) or
+    (as_of, issues frame, snapshot_id); a snapshot of this same publish (same date, statuses
+    and deadlines) is left out, so a rerun gives the same bytes. `claims` holds
+    {label, metric, value, date, source}.
+    """
+    as_of = past_data.date(as_of)
+    records = past_data.issue_records(issues)
+    opinions = past_data.opinion_records(feedback)
+    earlier = [past_data.past_snapshot(*entry) for entry in history]
+    earlier = [past for past in earlier if not past_data.is_rerun(past, records, as_of)]
+    first = past_data.first_deadlines(records, earlier)
+    # Whether the tables carry these columns at all; decided once so groups agree with totals.
+    known = {"dates": any(issue.completed_on is not None for issue in records),
+             "replies": any(opinion.replied is not None for opinion in opinions)}
+
+    flat = _feedback_figures(opinions, known["replies"])
+    flat.update(_issue_figures(records, first, as_of, threshold, known["dates"]))
+    bucket_counts, due_lists = _deadline_buckets(records, as_of)
+    flat.update(bucket_counts)
+
+    since = past_data.unchanged_since(records, earlier, as_of)
+    stale = [issue for issue in records if _pending(issue) and since[issue.issue_id] < as_of
+             and (as_of - since[issue.issue_id]).days >= 7 * stale_weeks]
+    stale.sort(key=lambda issue: (since[issue.issue_id], _id_key(issue.issue_id)))
+    flat["issues.stale"] = len(stale)
+
+    groups = {kind: _groups(kind, records, opinions, first, as_of, known)
+              for kind in figure_text.GROUP_KINDS}
+    for kind, entries in groups.items():
+        for entry in entries:
+            flat.update({f"{kind}.{entry['slug']}.{key}": value
+                         for key, value in entry["figures"].items()})
+
+    checked = _claims(claims, flat)
+    for number, claim in enumerate(checked, start=1):
+        flat[f"claim.{number}.claimed"] = claim["claimed"]
+        flat[f"claim.{number}.computed"] = claim["computed"]
+
+    snapshots = [{"snapshot_id": past.snapshot_id, "as_of": past.as_of.isoformat(),
+                  **_status_counts(past.statuses.values())} for past in earlier]
+    snapshots.append({"snapshot_id": None, "as_of": as_of.isoformat(),
+                      **_status_counts(issue.status for issue in records)})
+    rework = sorted((issue.issue_id for issue in records if issue.status == "rework"), key=_id_key)
+    return {
+        "as_of": as_of.isoformat(),
+        "parameters": {"satisfaction_threshold": plain_number(threshold),
+                       "stale_weeks": int(stale_weeks)},
+        "figures": dict(sorted(flat.items())),
+        "groups": groups,
+        "funnel": [{"stage": "opinions", "value": flat["feedback.total"]},
+                   {"stage": "issues", "value": flat["issues.total"]},
+                   {"stage": "rectified", "value": flat["issues.done"]}],
+        "series": {"burnup": _burnup(records, as_of), "snapshots": snapshots},
+        "lists": {"overdue": due_lists["overdue"], "rework": rework,
+                  "stale": [issue.issue_id for issue in stale],
+                  "due_10": due_lists["due_10"], "due_20": due_lists["due_20"]},
+        "claims": checked,
+    }
+
+
+def to_json(metrics: dict) -> str:
+    """The one spelling of metrics.json, so equal figures give equal bytes."""
+    return json.dumps(metrics, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+
+
+def _read_feedback(folder: Path) -> pd.DataFrame:
+    # Feedback is optional: without a ledger there are simply no opinions to count.
+    path = folder / "feedback.csv"
+    if path.is_file():
+        return read_table(path, "feedback")
+    return pd.DataFrame({name: [] for name in schema.field_names("feedback")})
+
+
+def _read_issues(folder: Path, hint: str) -> pd.DataFrame:
+    path = folder / "issues.csv"
+    if not path.is_file():
+        raise EtlError(f"{path} is missing", hint=hint)
+    return read_table(path, "issues")
+
+
+def _history(folders: list[Path]) -> list[tuple]:
+    entries = []
+    for folder in folders:
+        manifest = past_data.read_manifest(folder)
+        issues = _read_issues(folder, "restore the snapshot folder from the published site")
+        entries.append((dt.date.fromisoformat(manifest["as_of"]), issues, manifest["snapshot_id"]))
+    return entries
+
+
+def _claim_inputs(claims) -> list[dict]:
+    result = []
+    for claim in claims:
+        entry = dataclasses.asdict(claim) if dataclasses.is_dataclass(claim) else dict(claim)
+        if isinstance(entry.get("date"), dt.date):
+            entry["date"] = entry["date"].isoformat()
+        result.append(entry)
+    return result
+
+
+def run(config) -> Path:
+    """Read tables/ and the earlier snapshots, write work_dir/metrics.json, return its path."""
+    tables_dir = config.work_dir / "tables"
+    metrics = compute(
+        _read_issues(tables_dir, "run `python -m etl transform` first"),
+        _read_feedback(tables_dir),
+        as_of=config.as_of, threshold=config.satisfaction_threshold,
+        stale_weeks=config.stale_weeks, claims=_claim_inputs(config.claims),
+        history=_history(past_data.chain(config.snapshots_dir)),
+    )
+    path = config.work_dir / METRICS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(to_json(metrics), encoding="utf-8")
+    return path
+
+
+def derive(snapshot_dirs: list[Path]) -> dict:
+    """Recompute metrics.json from snapshot folders alone, oldest first, the newest as current.
+
+    Parameters and claims come from the newest snapshot's metrics.json; the tables and the
+    earlier snapshots' issues come from their CSV files, so a tampered figure shows up.
+    """
+    if not snapshot_dirs:
+        raise EtlError("no snapshot folders to derive metrics from",
+                       hint="pass the snapshot folders oldest first")
+    newest = Path(snapshot_dirs[-1])
+    try:
+        published = json.loads((newest / METRICS_FILE).read_text(encoding="utf-8"))
+        threshold = published["parameters"]["satisfaction_threshold"]
+        stale_weeks = published["parameters"]["stale_weeks"]
+        as_of = dt.date.fromisoformat(published["as_of"])
+        claims = [{"label": c["label"], "metric": c["metric"], "value": c["claimed"],
+                   "date": c["date"], "source": c["source"]} for c in published["claims"]]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise EtlError(f"{newest / METRICS_FILE} cannot be read ({error!r})",
+                       hint="restore the snapshot folder from the published site")
+    return compute(
+        _read_issues(newest, "restore the snapshot folder from the published site"),
+        _read_feedback(newest), as_of=as_of,
+        threshold=threshold, stale_weeks=stale_weeks,
+        claims=claims, history=_history([Path(folder) for folder in snapshot_dirs[:-1]]),
+    )

@@ -1,0 +1,215 @@
+"""Plain dicts for the site's templates, built once from the tables, metrics and snapshots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pandas as pd
+
+from etl import figures, safepath, schema
+from etl.errors import BuildError
+
+GROUP_DIRS = {"unit": "units", "area": "areas", "category": "categories"}
+ISSUE_COLUMN = {"unit": "unit", "area": "area", "category": "category"}
+SLUG_PATTERN = re.compile(r"[a-z]-[0-9a-f]{8}")
+SUMMARY_LENGTH = 60
+INDEX_KEYS = ("total", "done", "overdue", "rework", "rate.completion")
+# Issue tables on list pages: these columns after the id, each shown only if published.
+LIST_COLUMNS = ("summary", "status", "deadline", "completed_on")
+STATUS_SECTIONS = ("added", "removed", "status_changes", "regressions")
+
+
+def issue_records(frame: pd.DataFrame, published: list[str]) -> list[dict]:
+    """Rows as dicts, converted column by column once; missing values become None."""
+    columns = {}
+    for name in published:
+        values = frame[name].tolist()
+        columns[name] = [None if v is None or (not isinstance(v, str) and pd.isna(v)) else v
+                         for v in values]
+    count = len(frame)
+    return [{name: columns[name][i] for name in published} for i in range(count)]
+
+
+def display(name: str, value) -> str:
+    """One cell as text: dates ISO, statuses in words, whole numbers without .0."""
+    if value is None:
+        return ""
+    if name == "status":
+        return schema.STATUS_LABELS_ZH.get(value, value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def summary(issue: dict) -> str:
+    text = issue.get("title") or issue.get("description") or ""
+    text = " ".join(str(text).split())
+    return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1] + "…"
+
+
+def issue_link(issue_id: str) -> str:
+    """Docs-relative link to an issue; MkDocs turns it into issues/<bucket>/index.html#issue-..."""
+    return f"issues/{safepath.bucket(issue_id)}/index.md#{safepath.anchor(issue_id)}"
+
+
+def issue_href(issue_id: str) -> str:
+    """The same link for raw HTML, which MkDocs leaves alone (use_directory_urls is false)."""
+    return f"issues/{safepath.bucket(issue_id)}/index.html#{safepath.anchor(issue_id)}"
+
+
+def issue_table(issues: list[dict], published: list[str], text: dict,
+                extra: list[tuple[str, callable]] = ()) -> dict:
+    """Headings and rows for an issue list; extra columns are (heading, issue -> text)."""
+    columns = [c for c in LIST_COLUMNS
+               if c == "summary" and ({"title", "description"} & set(published)) or c in published]
+    headings = [text["issue_id"]] + [text[c] for c in columns] + [h for h, _ in extra]
+    rows = []
+    for issue in issues:
+        cells = [summary(issue) if c == "summary" else display(c, issue.get(c)) for c in columns]
+        cells += [function(issue) for _, function in extra]
+        rows.append({"issue_id": issue["issue_id"], "href": issue_href(issue["issue_id"]),
+                     "cells": cells})
+    return {"headings": headings, "rows": rows}
+
+
+def issue_detail(issue: dict, published: list[str], slugs: dict) -> dict:
+    """Every published field of one issue, labelled; group fields link to their pages."""
+    fields = []
+    for field in schema.ISSUE_FIELDS:
+        if field.name not in published or field.name == "issue_id":
+            continue
+        value = issue.get(field.name)
+        if value is None:
+            continue
+        href = None
+        if field.name in GROUP_DIRS:
+            slug = slugs[field.name].get(value)
+            href = f"{GROUP_DIRS[field.name]}/{slug}/index.html" if slug else None
+        fields.append({"label": field.title, "value": display(field.name, value), "href": href})
+    heading = issue["issue_id"] + (f" {issue['title']}" if issue.get("title") else "")
+    return {"anchor": safepath.anchor(issue["issue_id"]), "heading": heading, "fields": fields}
+
+
+def group_slugs(metrics: dict) -> dict[str, dict[str, str]]:
+    """name -> slug per kind, as metrics named them; a slug is checked before it names a folder."""
+    result: dict[str, dict[str, str]] = {}
+    for kind in (*GROUP_DIRS, "channel"):
+        mapping = {}
+        for group in metrics.get("groups", {}).get(kind, []):
+            if not SLUG_PATTERN.fullmatch(group["slug"]):
+                raise BuildError(f"metrics.json: {kind} slug {group['slug']!r} is not a safe slug",
+                                 hint="rerun the metrics stage")
+            mapping[group["name"]] = group["slug"]
+        result[kind] = mapping
+    return result
+
+
+def group_table(metrics: dict, kind: str, linked: bool) -> dict:
+    """The index table of one kind: a row per group, the key figures as columns, all as spans."""
+    groups = metrics.get("groups", {}).get(kind, [])
+    present = {k for group in groups for k in group["figures"]}
+    # Five columns fit a phone; the group's own page lists every figure.
+    keys = [k for k in (*INDEX_KEYS, *figures.CHANNEL_EXTRA_KEYS) if k in present]
+    known = metrics["figures"]
+    columns = [{"label": figures.GROUP_LABELS.get(k, k)} for k in keys]
+    rows = []
+    for group in groups:
+        flat = [f"{kind}.{group['slug']}.{k}" for k in keys]
+        rows.append({"name": group["name"],
+                     "link": f"{GROUP_DIRS[kind]}/{group['slug']}/index.md" if linked else None,
+                     "figure_keys": [k if k in known else None for k in flat]})
+    return {"columns": columns, "rows": rows}
+
+
+def group_figures(metrics: dict, kind: str, group: dict) -> list[dict]:
+    known = metrics["figures"]
+    items = []
+    for key in _ordered(group["figures"]):
+        flat = f"{kind}.{group['slug']}.{key}"
+        if flat in known:
+            items.append({"label": figures.GROUP_LABELS.get(key, key), "key": flat})
+    return items
+
+
+def _ordered(keys) -> list[str]:
+    """Group figure keys in the reading order figures.py gives, unknown ones after, sorted."""
+    preferred = [*figures.GROUP_KEYS, *figures.CHANNEL_EXTRA_KEYS]
+    return [k for k in preferred if k in keys] + sorted(k for k in keys if k not in preferred)
+
+
+def figure_items(metrics: dict, keys) -> list[dict]:
+    """Label and key of each named figure that metrics has; absent ones are left out, not faked."""
+    return [{"label": figures.label(k), "key": k} for k in keys if k in metrics["figures"]]
+
+
+def days_late(as_of: dt.date):
+    def compute(issue: dict) -> str:
+        deadline = issue.get("deadline")
+        return str((as_of - deadline).days) if isinstance(deadline, dt.date) else ""
+    return compute
+
+
+def claims(metrics: dict) -> list[dict]:
+    """Claims with the figure keys of their two numbers; keys are found, never assumed."""
+    result = []
+    known = metrics["figures"]
+    for position, claim in enumerate(metrics.get("claims", [])):
+        keys = None
+        for number in (position + 1, position):
+            if f"claim.{number}.claimed" in known and f"claim.{number}.computed" in known:
+                keys = (f"claim.{number}.claimed", f"claim.{number}.computed")
+                break
+        if keys is None:
+            raise BuildError(f"metrics.json: claim {position} has no claim.<n>.claimed figure",
+                             hint="rerun the metrics stage")
+        result.append({"label": claim.get("label", ""), "claimed_key": keys[0],
+                       "computed_key": keys[1], "matches": bool(claim.get("matches")),
+                       "date": str(claim.get("date") or ""), "source": claim.get("source") or ""})
+    return result
+
+
+def changes(data: dict | None, text: dict, existing_ids: set[str], known: dict) -> dict | None:
+    """Sections of changes.json as generic tables; issue ids that still exist link to their page."""
+    if not data:
+        return None
+    sections = []
+    names = ["added", "removed", "status_changes", "regressions", "deadline_extensions",
+             "unit_changes", "figure_changes"]
+    names += sorted(k for k in data if isinstance(data[k], list) and k not in names)
+    column_names = text.get("change_columns", {})
+    for name in names:
+        items = data.get(name)
+        if not isinstance(items, list):
+            continue
+        headings: list[str] = []
+        for item in items:
+            if isinstance(item, dict):
+                headings += [k for k in item if k not in headings]
+            elif "value" not in headings:
+                headings.append("value")
+        rows = []
+        for item in items:
+            record = item if isinstance(item, dict) else {"value": item}
+            row = []
+            for heading in headings:
+                value = record.get(heading)
+                if heading in ("old", "new", "status") and name in STATUS_SECTIONS:
+                    value = schema.STATUS_LABELS_ZH.get(value, value)
+                cell_text = "" if value is None else str(value)
+                linkable = heading in ("issue_id", "value") and cell_text in existing_ids
+                # A changed figure's current value is printed as its span, so verify checks it.
+                figure = record.get("key") if (name == "figure_changes" and heading == "new"
+                                               and record.get("key") in known) else None
+                row.append({"text": cell_text, "link": issue_link(cell_text) if linkable else None,
+                            "figure": figure})
+            rows.append(row)
+        title = text.get(f"change_{name}", name)
+        sections.append({"title": title, "rows": rows,
+                         "headings": [column_names.get(h, h) for h in headings]})
+    previous = data.get("previous") or data.get("old") or ""
+    if isinstance(previous, dict):
+        previous = previous.get("snapshot_id", "")
+    return {"sections": sections, "previous": str(previous)}

@@ -1,0 +1,370 @@
+"""Immutable, hash-chained snapshots: canonical tables, datapackage.json and a manifest per publish."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+
+from etl import __version__, schema, tables
+from etl.errors import SnapshotError
+
+TABLE_NAMES = ("issues", "feedback")
+MANIFEST = "manifest.json"
+SIGNATURE = "manifest.json.minisig"
+TOOL = f"gongshi {__version__}"
+DATAPACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
+# Frictionless type names match etl.schema's, so a field's type is passed through unchanged.
+FRICTIONLESS_TYPES = {"string": "string", "integer": "integer", "number": "number",
+                      "date": "date", "boolean": "boolean"}
+
+
+def canonical_json(value) -> bytes:
+    """The one JSON spelling used for every file we hash, so equal data gives equal bytes."""
+    return (json.dumps(value, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode("utf-8")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_manifest(directory: Path) -> dict:
+    """The parsed manifest.json of a snapshot folder; SnapshotError if missing or not JSON."""
+    path = Path(directory) / MANIFEST
+    try:
+        manifest = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise SnapshotError(f"{path} is missing", hint="a snapshot folder must hold manifest.json; "
+                            "restore it from the published site or a backup")
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SnapshotError(f"{path} is not valid JSON ({error})",
+                            hint="restore the file from the published site or a backup")
+    if not isinstance(manifest, dict) or "snapshot_id" not in manifest:
+        raise SnapshotError(f"{path} has no snapshot_id", hint="restore the file from a backup")
+    return manifest
+
+
+def manifest_hash(directory: Path) -> str:
+    return sha256_hex((Path(directory) / MANIFEST).read_bytes())
+
+
+def chain(snapshots_dir: Path) -> list[Path]:
+    """Snapshot folders oldest to newest by their `previous` links; SnapshotError if broken."""
+    snapshots_dir = Path(snapshots_dir)
+    if not snapshots_dir.is_dir():
+        return []
+    folders = sorted(p for p in snapshots_dir.iterdir() if (p / MANIFEST).is_file())
+    manifests = {folder.name: read_manifest(folder) for folder in folders}
+    return [snapshots_dir / name for name in order_chain(manifests, snapshots_dir,
+                                                         hash_of=lambda n: manifest_hash(snapshots_dir / n),
+                                                         error=SnapshotError)]
+
+
+def order_chain(manifests: dict[str, dict], where: Path, *, hash_of, error) -> list[str]:
+    """Order snapshot ids by `previous`, checking each link's hash; shared with verify."""
+    hint = ("restore the missing or edited snapshot from the published site or a backup; "
+            "snapshots are never edited or deleted")
+    problems = []
+    children: dict[str, list[str]] = {}
+    for name, manifest in manifests.items():
+        if manifest.get("snapshot_id") != name:
+            problems.append(f"folder {name} holds manifest of {manifest.get('snapshot_id')!r}")
+        previous = manifest.get("previous")
+        if previous is None:
+            continue
+        parent = previous.get("snapshot_id") if isinstance(previous, dict) else None
+        if parent not in manifests:
+            problems.append(f"{name} names previous {parent!r}, which is not in {where}")
+            continue
+        children.setdefault(parent, []).append(name)
+        if previous.get("manifest_sha256") != hash_of(parent):
+            problems.append(f"{name} records a hash of {parent}/manifest.json that does not match "
+                            "the file (the older manifest was edited)")
+    for parent, kids in sorted(children.items()):
+        if len(kids) > 1:
+            problems.append(f"fork: {', '.join(sorted(kids))} all name {parent} as previous")
+    heads = sorted(name for name in manifests if name not in children)
+    if manifests and len(heads) != 1:
+        problems.append(f"{len(heads)} chain heads ({', '.join(heads) or 'none'}); expected one")
+    if problems:
+        raise error(f"broken chain in {where}: " + "; ".join(problems), hint=hint)
+    ordered: list[str] = []
+    current = heads[0] if heads else None
+    while current is not None:
+        ordered.append(current)
+        previous = manifests[current].get("previous")
+        current = previous["snapshot_id"] if previous else None
+        if current in ordered:
+            raise error(f"broken chain in {where}: a loop through {current}", hint=hint)
+    if len(ordered) != len(manifests):
+        stray = sorted(set(manifests) - set(ordered))
+        raise error(f"broken chain in {where}: {', '.join(stray)} not reachable from the head "
+                    f"{heads[0]}", hint=hint)
+    return list(reversed(ordered))
+
+
+def _published_columns(path: Path, table: str) -> list[str]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    unknown = [name for name in header if name not in schema.field_names(table)]
+    if unknown:
+        raise SnapshotError(f"{path} has unknown columns {unknown}",
+                            hint="run the transform stage again to rewrite the table")
+    return header
+
+
+def _load_table(work_dir: Path, table: str, config) -> tuple[pd.DataFrame, list[str]]:
+    path = work_dir / "tables" / f"{table}.csv"
+    if not path.is_file():
+        if table == "feedback":  # feedback is optional: publish an empty table with its columns
+            columns = list(config.published_fields.get("feedback", [schema.PRIMARY_KEYS[table]]))
+            return pd.DataFrame({name: [] for name in columns}), columns
+        raise SnapshotError(f"{path} is missing", hint="run `python -m etl transform` first")
+    columns = _published_columns(path, table)
+    frame = tables.read_table(path, table)
+    key = schema.PRIMARY_KEYS[table]
+    duplicated = sorted(set(frame.loc[frame[key].duplicated(), key].astype(str)))
+    if duplicated:
+        raise SnapshotError(f"{path} repeats {key} {', '.join(duplicated[:10])}",
+                            hint="ids must be unique; fix the source and publish again")
+    return frame, columns
+
+
+def datapackage(snapshot_id: str, files: dict[str, bytes], columns: dict[str, list[str]],
+                frames: dict[str, pd.DataFrame]) -> dict:
+    """Frictionless Data Package v2 describing the CSV tables (types, keys, enums, hashes)."""
+    resources = []
+    for table in TABLE_NAMES:
+        meta = {f.name: f for f in schema.TABLES[table]}
+        key = schema.PRIMARY_KEYS[table]
+        fields = []
+        for name in columns[table]:
+            field = {"name": name, "title": meta[name].title,
+                     "type": FRICTIONLESS_TYPES[meta[name].type]}
+            constraints = {}
+            if meta[name].required or name == key:
+                constraints["required"] = True
+            if name == key:
+                constraints["unique"] = True
+            if table == "issues" and name == "status":
+                constraints["enum"] = list(schema.STATUSES)
+            if meta[name].type == "boolean":
+                field["trueValues"], field["falseValues"] = ["true"], ["false"]
+            if constraints:
+                field["constraints"] = constraints
+            fields.append(field)
+        table_schema = {"fields": fields, "primaryKey": [key], "missingValues": [""]}
+        if table == "feedback" and _links_resolve(frames, columns):
+            table_schema["foreignKeys"] = [{"fields": ["issue_id"], "reference": {
+                "resource": "issues", "fields": ["issue_id"]}}]
+        data = files[f"{table}.csv"]
+        resources.append({
+            "name": table, "path": f"{table}.csv", "type": "table", "format": "csv",
+            "mediatype": "text/csv", "encoding": "utf-8", "bytes": len(data),
+            "hash": "sha256:" + sha256_hex(data), "schema": table_schema,
+        })
+    return {"$schema": DATAPACKAGE_PROFILE, "name": "gongshi-" + snapshot_id.lower(),
+            "title": f"Gongshi snapshot {snapshot_id}", "version": snapshot_id,
+            "resources": resources}
+
+
+def _links_resolve(frames: dict[str, pd.DataFrame], columns: dict[str, list[str]]) -> bool:
+    # The foreign key is declared only when it holds, so the published package always validates;
+    # unlinked feedback (empty issue_id) is allowed by the key.
+    if "issue_id" not in columns["feedback"]:
+        return False
+    known = set(frames["issues"]["issue_id"].dropna())
+    return all(value in known for value in frames["feedback"]["issue_id"].dropna())
+
+
+def build_files(config) -> tuple[str, dict[str, bytes], dict]:
+    """Everything a snapshot holds except `previous`: (snapshot_id, files, manifest without previous)."""
+    work_dir = Path(config.work_dir)
+    frames, columns, files = {}, {}, {}
+    for table in TABLE_NAMES:
+        frames[table], columns[table] = _load_table(work_dir, table, config)
+        files[f"{table}.csv"] = tables.table_csv_bytes(frames[table], table, columns[table])
+        files[f"{table}.json"] = tables.table_json_bytes(frames[table], table, columns[table])
+    as_of = config.as_of.isoformat()
+    metrics_path = work_dir / "metrics.json"
+    files["metrics.json"] = _read_input(metrics_path, "metrics")
+    try:
+        metrics_as_of = json.loads(files["metrics.json"].decode("utf-8")).get("as_of", as_of)
+    except (UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        raise SnapshotError(f"{metrics_path} is not a JSON object", hint="run `python -m etl metrics`")
+    if metrics_as_of != as_of:
+        raise SnapshotError(f"{metrics_path} is for {metrics_as_of}, this publish is for {as_of}",
+                            hint="run `python -m etl metrics` again with the same as-of date")
+    sources_path = work_dir / "extract" / "sources.json"
+    try:
+        sources = json.loads(_read_input(sources_path, "extract").decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise SnapshotError(f"{sources_path} is not JSON", hint="run `python -m etl extract` again")
+    content = {
+        "as_of": as_of, "tool": TOOL, "sources": sources,
+        "row_counts": {table: len(frames[table]) for table in TABLE_NAMES},
+    }
+    # The id hashes the data, not the package description, so it is known before naming it there.
+    content_hash = sha256_hex(canonical_json({**content, "files": {
+        name: sha256_hex(data) for name, data in sorted(files.items())}}))
+    snapshot_id = f"{as_of}-{content_hash[:8]}"
+    files["datapackage.json"] = canonical_json(datapackage(snapshot_id, files, columns, frames))
+    content["files"] = {name: {"sha256": sha256_hex(data), "bytes": len(data)}
+                        for name, data in sorted(files.items())}
+    content["snapshot_id"] = snapshot_id
+    return snapshot_id, files, content
+
+
+def _read_input(path: Path, stage: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise SnapshotError(f"{path} is missing", hint=f"run `python -m etl {stage}` first")
+
+
+def _same_files(folder_a: Path, folder_b: Path) -> bool:
+    """Byte-equal folders, ignoring signatures (a rerun without the key is still the same data)."""
+    def listing(folder: Path) -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in sorted(folder.iterdir())
+                if p.is_file() and p.name != SIGNATURE}
+    return listing(folder_a) == listing(folder_b)
+
+
+def staging_dir(config) -> Path:
+    return Path(config.work_dir) / "stage" / "snapshot"
+
+
+def run(config) -> Path:
+    """Stage this publish's snapshot under work_dir/stage/snapshot/<id>/ and return that folder."""
+    snapshots_dir = Path(config.snapshots_dir)
+    snapshot_id, files, manifest = build_files(config)
+    committed = chain(snapshots_dir)
+    existing = snapshots_dir / snapshot_id
+    if existing.exists():
+        # A rerun of a publish that is already committed: keep its own previous, not itself.
+        manifest["previous"] = read_manifest(existing).get("previous")
+    elif committed:
+        head = committed[-1]
+        head_as_of = read_manifest(head).get("as_of", "")
+        if manifest["as_of"] < head_as_of:
+            raise SnapshotError(
+                f"as-of date {manifest['as_of']} is before the newest snapshot {head.name} "
+                f"in {snapshots_dir}", hint="publish with an as-of date on or after "
+                f"{head_as_of}; history cannot be rewritten")
+        manifest["previous"] = {"snapshot_id": head.name, "manifest_sha256": manifest_hash(head)}
+    else:
+        manifest["previous"] = None
+    files[MANIFEST] = canonical_json(manifest)
+
+    stage_root = staging_dir(config)
+    if stage_root.exists():
+        shutil.rmtree(stage_root)
+    staged = stage_root / snapshot_id
+    staged.mkdir(parents=True)
+    for name, data in files.items():
+        (staged / name).write_bytes(data)
+    if existing.exists():
+        if not _same_files(staged, existing):
+            raise SnapshotError(
+                f"{existing} already exists with different content",
+                hint="snapshots are immutable; restore that folder from a backup or the published "
+                     "site, or find what changed the inputs of a publish that was already made")
+        shutil.rmtree(staged)
+        shutil.copytree(existing, staged)
+    elif getattr(config, "minisign_key", None):
+        sign(staged / MANIFEST, config)
+    return staged
+
+
+def sign(manifest_path: Path, config) -> Path:
+    """Sign manifest.json with minisign; the trusted comment is fixed so reruns give equal bytes."""
+    binary = shutil.which("minisign")
+    if binary is None:
+        raise SnapshotError("signing is configured but the minisign program is not installed",
+                            hint="apt-get install minisign, or remove signing.minisign_key")
+    key = Path(config.minisign_key)
+    if not key.is_file():
+        raise SnapshotError(f"minisign key {key} not found", hint="fix signing.minisign_key")
+    password = ""
+    if config.minisign_password_env:
+        password = os.environ.get(config.minisign_password_env, "")
+        if not password:
+            raise SnapshotError(f"environment variable {config.minisign_password_env} is empty",
+                                hint="export the key's password in it, or unset "
+                                     "signing.password_env for a key without password")
+    signature = manifest_path.with_name(SIGNATURE)
+    comment = f"gongshi snapshot {manifest_path.parent.name}"
+    result = subprocess.run(
+        [binary, "-S", "-s", str(key), "-m", str(manifest_path), "-x", str(signature),
+         "-t", comment, "-c", comment],
+        input=(password + "\n").encode() if password else b"", capture_output=True, timeout=60)
+    if result.returncode != 0 or not signature.is_file():
+        message = result.stderr.decode("utf-8", "replace").strip()
+        raise SnapshotError(f"minisign could not sign {manifest_path}: {message}",
+                            hint="check the key file and its password variable")
+    return signature
+
+
+def public_key(config) -> Path | None:
+    """The public half of the signing key (minisign.key -> minisign.pub beside it), if any.
+
+    The site stage copies it to data/minisign.pub so `verify` checks the signatures.
+    """
+    key = getattr(config, "minisign_key", None)
+    if not key:
+        return None
+    candidate = Path(key).with_suffix(".pub")
+    return candidate if candidate.is_file() else None
+
+
+def commit(config) -> Path:
+    """Move the staged snapshot into snapshots_dir by rename; a no-op if it is already there."""
+    stage_root = staging_dir(config)
+    staged = sorted(p for p in stage_root.iterdir() if p.is_dir()) if stage_root.is_dir() else []
+    if len(staged) != 1:
+        raise SnapshotError(f"expected one staged snapshot in {stage_root}, found {len(staged)}",
+                            hint="run `python -m etl snapshot` (or the whole publish) again")
+    source = staged[0]
+    snapshots_dir = Path(config.snapshots_dir)
+    target = snapshots_dir / source.name
+    if target.exists():
+        if not _same_files(source, target):
+            raise SnapshotError(f"{target} already exists with different content",
+                                hint="snapshots are immutable; restore it from a backup")
+        shutil.rmtree(source)
+        return target
+    previous = read_manifest(source).get("previous")
+    committed = chain(snapshots_dir)
+    head = committed[-1].name if committed else None
+    if (previous or {}).get("snapshot_id") != head:
+        follows = (previous or {}).get("snapshot_id")
+        raise SnapshotError(f"the staged snapshot {source.name} follows {follows}, "
+                            f"but the newest in {snapshots_dir} is now {head}",
+                            hint="another publish committed meanwhile; run the publish again")
+    snapshots_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        source.rename(target)
+    except OSError:
+        # Different file systems: copy beside the target, then rename, so no half folder appears.
+        temporary = snapshots_dir / f".incoming-{source.name}"
+        if temporary.exists():
+            shutil.rmtree(temporary)
+        shutil.copytree(source, temporary)
+        temporary.rename(target)
+        shutil.rmtree(source)
+    return target
+
+
+def pending_chain(config) -> list[Path]:
+    """Committed snapshots plus the staged one (if new), oldest first: what the site should carry."""
+    committed = chain(Path(config.snapshots_dir))
+    stage_root = staging_dir(config)
+    staged = sorted(p for p in stage_root.iterdir() if p.is_dir()) if stage_root.is_dir() else []
+    names = {p.name for p in committed}
+    return committed + [p for p in staged if p.name not in names]

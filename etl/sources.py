@@ -1,0 +1,467 @@
+"""Read one source (xlsx/xls/ods, CSV, JSON; file or URL) into rows that remember where they came from."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import posixpath
+import unicodedata
+import urllib.parse
+import zipfile
+from dataclasses import dataclass, field
+
+from etl.errors import Location, SourceError
+from etl.values import ZERO_WIDTH, normalize_text
+
+SPREADSHEET_FORMATS = ("xlsx", "xls", "xlsm", "ods")
+EXTENSION_FORMATS = {"xlsx": "xlsx", "xlsm": "xlsm", "xls": "xls", "ods": "ods", "csv": "csv",
+                     "tsv": "csv", "txt": "csv", "json": "json", "xml": "xml"}
+HEADER_SEARCH_ROWS = 10  # title rows above the header are rarely more than two or three
+DELIMITERS = (",", "\t", ";")
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+EXPORT_HINT = "export the list again as .xlsx or .csv and point the config at that file"
+
+
+@dataclass
+class RawTable:
+    """Header and data rows of one sheet or file, before any column mapping."""
+
+    source: str            # config source name
+    file: str              # display name: file name (not the full path) or URL
+    sheet: str             # sheet name, "" for CSV/JSON
+    headers: list[str]     # header cells, stripped
+    rows: list[tuple[int, list]]  # (1-based row number as Excel shows it, cell values)
+    meta: dict = field(default_factory=dict)  # sha256, bytes, format, encoding, sheet
+    header_row: int = 0    # 1-based row of the header (0 for JSON, which has none)
+
+
+def header_key(text) -> str:
+    """How headers are compared: NFKC (full/half width alike), no white space, case-folded."""
+    if text is None:
+        return ""
+    folded = unicodedata.normalize("NFKC", str(text).translate(ZERO_WIDTH))
+    return "".join(folded.split()).casefold()
+
+
+def _where(source_name: str, name: str, sheet: str = "", row: int | None = None) -> Location:
+    return Location(source=source_name, file=name, sheet=sheet, row=row)
+
+
+# --- format detection ---------------------------------------------------------------------
+
+def _looks_like_html(head: bytes) -> bool:
+    text = head[:2048].decode("latin-1").lstrip(" \t\r\n").lower()
+    if text.startswith("<?xml"):
+        return "<html" in text
+    return text.startswith(("<!doctype html", "<html", "<head", "<body", "<table", "<meta",
+                            "<!--", "<div", "<script"))
+
+
+def _refusal(data: bytes, body: bytes) -> tuple[str, str] | None:
+    """Message and hint for content that is plainly not a table we read, else None."""
+    if data.startswith(b"%PDF"):
+        return "this is a PDF document, not a spreadsheet", EXPORT_HINT
+    if _looks_like_html(body):
+        return ("this looks like an HTML page, not a spreadsheet (a web page or a login screen "
+                "saved under a spreadsheet name)",
+                EXPORT_HINT + "; an .xls exported by a web system is often HTML: open it in "
+                "Excel or WPS and save it as .xlsx")
+    if b"urn:schemas-microsoft-com:office:spreadsheet" in body[:4096]:
+        return ("this is an Excel 2003 XML spreadsheet, which is not supported",
+                "open it in Excel or WPS and save it as .xlsx")
+    if body.lstrip(b" \t\r\n").startswith(b"<"):
+        return ("this is XML, which is read only by open311_xml sources",
+                "set kind: open311_xml for this source, or " + EXPORT_HINT)
+    return None
+
+
+def _zip_format(data: bytes, where: Location) -> str:
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise SourceError("the workbook is truncated or damaged (it ends before the zip "
+                          "directory)", location=where,
+                          hint="download or copy the file again; if it opens in Excel, save it "
+                               "again as .xlsx")
+    if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+        return "xlsx"
+    if "mimetype" in names and "content.xml" in names:
+        return "ods"
+    kind = "a Word document" if "word/document.xml" in names else \
+        "a zip archive, not a workbook"
+    raise SourceError(f"this is {kind} ({len(names)} entries inside)", location=where,
+                      hint="unpack it and point the config at the .xlsx or .csv inside, or "
+                           + EXPORT_HINT)
+
+
+def detect_format(data: bytes, name: str, fmt: str = "auto", *, source_name: str = "") -> str:
+    """The reader to use: from the content first, checked against the name and the config."""
+    where = _where(source_name, name)
+    body = data
+    for bom in (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        body = body.removeprefix(bom)
+    if not body.strip(b" \t\r\n\x00"):
+        raise SourceError("the file is empty", location=where, hint=EXPORT_HINT)
+    extension = posixpath.splitext(urllib.parse.urlsplit(name).path)[1].lower().lstrip(".")
+    expected = fmt if fmt != "auto" else EXTENSION_FORMATS.get(extension, "")
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
+        found = _zip_format(data, where)
+        if found == "xlsx" and expected == "xlsm":
+            found = "xlsm"
+    elif data.startswith(OLE2_MAGIC):
+        found = "xls"
+    elif refusal := _refusal(data, body):
+        raise SourceError(refusal[0], location=where, hint=refusal[1])
+    elif body.lstrip(b" \t\r\n")[:1] in (b"[", b"{") and expected in ("json", ""):
+        found = "json"
+    else:
+        found = "csv" if expected in ("csv", "json", "") else ""
+        if found == "csv" and expected == "json":
+            raise SourceError("expected JSON but the file does not start with [ or {",
+                              location=where, hint="check the URL or file, or set format: csv")
+        if not found:
+            raise SourceError(f"named as {expected} but holds plain text, not a workbook",
+                              location=where, hint="if it is CSV, rename it to .csv or set "
+                                                   "format: csv for this source")
+    if fmt != "auto":
+        family = {"xlsx": "sheet", "xlsm": "sheet", "xls": "sheet", "ods": "sheet"}
+        if family.get(found, found) != family.get(fmt, fmt):
+            raise SourceError(f"the config says format {fmt} but the content is {found}",
+                              location=where, hint=f"set format: {found} (or auto), or "
+                                                   "replace the file with the right export")
+    return found
+
+
+# --- header row ---------------------------------------------------------------------------
+
+def find_header_row(rows: list[tuple[int, list]], known_headers, header_row: int | None,
+                    where: Location) -> int:
+    """Index into rows of the header: configured, or the first early row naming known headers."""
+    if not rows:
+        raise SourceError("no row has any content", location=where, hint=EXPORT_HINT)
+    if header_row is not None:
+        for index, (number, _cells) in enumerate(rows):
+            if number == header_row:
+                return index
+        raise SourceError(f"header_row {header_row} is empty or beyond the last row "
+                          f"({rows[-1][0]})", location=where,
+                          hint="set header_row to the row holding the column names, or remove "
+                               "it to let extract find the header")
+    keys = {header_key(name) for name in known_headers} - {""}
+    if not keys:
+        return 0
+    best_index, best_count = None, 0
+    for index, (_number, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        count = len({header_key(cell) for cell in cells if cell is not None} & keys)
+        if count >= 2:
+            return index
+        if count > best_count:
+            best_index, best_count = index, count
+    if best_index is not None:
+        return best_index
+    preview = "; ".join(f"row {number}: " + " | ".join(str(c) for c in cells if c is not None)[:80]
+                        for number, cells in rows[:3])
+    raise SourceError(f"no header row found in the first {HEADER_SEARCH_ROWS} rows: none names "
+                      f"a known column such as 序号, 问题描述, 责任单位 ({preview})",
+                      location=where,
+                      hint="set header_row for this source, or map its headers under columns")
+
+
+def _table_from_grid(grid: list[tuple[int, list]], *, source_name: str, name: str, sheet: str,
+                     known_headers, header_row: int | None, meta: dict) -> RawTable:
+    where = _where(source_name, name, sheet)
+    non_empty = [(number, cells) for number, cells in grid
+                 if any(cell is not None for cell in cells)]
+    index = find_header_row(non_empty, known_headers, header_row, where)
+    header_number, header_cells = non_empty[index]
+    headers = [normalize_text(cell) or "" for cell in header_cells]
+    while headers and not headers[-1]:
+        headers.pop()
+    width = len(headers)
+    # Every row with content is kept, even if its only values sit under no header: validation
+    # then names it, instead of it vanishing here.
+    rows = [(number, (list(cells[:width]) + [None] * width)[:width])
+            for number, cells in non_empty[index + 1:]]
+    return RawTable(source=source_name, file=name, sheet=sheet, headers=headers, rows=rows,
+                    meta=meta, header_row=header_number)
+
+
+# --- spreadsheets -------------------------------------------------------------------------
+
+def _spreadsheet_cell(value):
+    """Cells as extract writes them: ISO dates, whole floats as int, stripped text, None if empty."""
+    if isinstance(value, str):
+        return normalize_text(value)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, dt.date):  # datetime too: "YYYY-MM-DD", or with the time if not midnight
+        return normalize_text(value)
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    return value
+
+
+def _fill_merged(grid: list[list], merged, header_index: int) -> None:
+    """Copy a merged cell's value down its column (calamine gives it only to the top-left cell).
+
+    Only below the header, and only in the range's first column: spreading a value sideways
+    would put it under a different field.
+    """
+    for (top, left), (bottom, _right) in merged or ():
+        if top <= header_index or top >= len(grid):
+            continue
+        value = grid[top][left] if left < len(grid[top]) else None
+        for row in grid[top + 1: bottom + 1]:
+            if left < len(row) and row[left] is None:
+                row[left] = value
+
+
+def read_spreadsheet(data: bytes, *, name: str, source_name: str, fmt: str, sheet: str = "",
+                     known_headers=frozenset(), header_row: int | None = None,
+                     meta: dict) -> RawTable:
+    """One sheet via python-calamine: the configured one, else the first with any content."""
+    import python_calamine  # a compiled extension; loaded only when a workbook is read
+
+    where = _where(source_name, name)
+    try:
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except python_calamine.PasswordError:
+        raise SourceError("the workbook is password-protected", location=where,
+                          hint="save an unprotected copy and point the config at it")
+    except (python_calamine.CalamineError, ValueError, OSError) as error:
+        raise SourceError(f"cannot open the {fmt} workbook: {error}", location=where,
+                          hint="open it in Excel or WPS and save it again as .xlsx; if that "
+                               "fails, " + EXPORT_HINT)
+    with book:
+        names = list(book.sheet_names)
+        try:
+            if sheet:
+                if sheet not in names:
+                    raise SourceError(f"no sheet named {sheet!r}; the workbook has: "
+                                      + ", ".join(repr(n) for n in names), location=where,
+                                      hint="set sheet to one of the names above")
+                candidates = [sheet]
+            else:
+                # Hidden sheets often hold drop-down lists; look at them only if nothing else has data.
+                visible = [m.name for m in book.sheets_metadata
+                           if m.visible == python_calamine.SheetVisibleEnum.Visible]
+                candidates = visible + [n for n in names if n not in visible]
+            chosen, values, merged = "", [], None
+            for candidate in candidates:
+                worksheet = book.get_sheet_by_name(candidate)
+                values = worksheet.to_python(skip_empty_area=False)
+                if any(cell not in ("", None) for row in values for cell in row):
+                    chosen, merged = candidate, worksheet.merged_cell_ranges
+                    break
+        except python_calamine.CalamineError as error:
+            raise SourceError(f"cannot read the workbook's sheets: {error}", location=where,
+                              hint="open it in Excel or WPS and save it again as .xlsx")
+    if not chosen:
+        what = f"sheet {sheet!r} is empty" if sheet else \
+            "every sheet is empty (" + ", ".join(repr(n) for n in names) + ")"
+        raise SourceError(what, location=_where(source_name, name, sheet),
+                          hint="check that the export contains the list, or set sheet")
+    grid = [[_spreadsheet_cell(cell) for cell in row] for row in values]
+    where = _where(source_name, name, chosen)
+    non_empty = [(i + 1, row) for i, row in enumerate(grid) if any(c is not None for c in row)]
+    header_index = non_empty[find_header_row(non_empty, known_headers, header_row, where)][0] - 1
+    _fill_merged(grid, merged, header_index)
+    meta = {**meta, "sheet": chosen}
+    return _table_from_grid([(i + 1, row) for i, row in enumerate(grid)], source_name=source_name,
+                            name=name, sheet=chosen, known_headers=known_headers,
+                            header_row=header_index + 1, meta=meta)
+
+
+# --- text: CSV and JSON -------------------------------------------------------------------
+
+def _decode_failure(data: bytes, start: int, message: str, where: Location,
+                    hint: str) -> SourceError:
+    line = data[:start].count(b"\n") + 1
+    return SourceError(f"{message} at byte {start} (line {line})",
+                       location=Location(where.source, where.file, row=line), hint=hint)
+
+
+def decode_text(data: bytes, encoding: str, where: Location) -> tuple[str, str]:
+    """Text and the encoding used: BOM, then strict UTF-8, then strict GB18030, else fail."""
+    if encoding and encoding != "auto":
+        try:
+            text = data.decode(encoding)
+        except LookupError:
+            raise SourceError(f"unknown encoding {encoding!r}", location=where,
+                              hint="set encoding to auto, utf-8 or gb18030")
+        except UnicodeDecodeError as error:
+            raise _decode_failure(data, error.start, f"not valid {encoding}", where,
+                                  "set encoding: auto, or save the file as UTF-8 CSV")
+        return text.lstrip("\ufeff"), encoding
+    for bom, codec in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+                       (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(codec.replace("-sig", "")), codec
+            except UnicodeDecodeError as error:
+                raise _decode_failure(data, error.start + len(bom), f"starts with a {codec} "
+                                      f"byte-order mark but is not valid {codec}", where,
+                                      "save the file again as UTF-8 CSV")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as utf8_error:
+        try:
+            return data.decode("gb18030"), "gb18030"
+        except UnicodeDecodeError as gb_error:
+            # The decoder that got further is the likelier intended encoding: point there.
+            utf8_line = data[: utf8_error.start].count(b"\n") + 1
+            gb_line = data[: gb_error.start].count(b"\n") + 1
+            raise SourceError(
+                f"cannot decode as UTF-8 (bad byte at {utf8_error.start}, line {utf8_line}) or "
+                f"GB18030 (bad byte at {gb_error.start}, line {gb_line})",
+                location=Location(where.source, where.file, row=max(utf8_line, gb_line)),
+                hint="save the file as UTF-8 CSV (in Excel: Save As > CSV UTF-8), or set "
+                     "encoding for this source if you know it")
+
+
+def sniff_delimiter(text: str, name: str = "") -> str:
+    """Comma, tab or semicolon: the one with the highest typical count per line."""
+    if name.lower().endswith(".tsv"):
+        return "\t"
+    lines = [line for line in text[:65536].splitlines()[:20] if line.strip()]
+    best, best_score = ",", 0
+    for delimiter in DELIMITERS:
+        counts = sorted(line.count(delimiter) for line in lines)
+        score = counts[len(counts) // 2] if counts else 0
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def read_csv(data: bytes, *, name: str, source_name: str, encoding: str = "auto",
+             known_headers=frozenset(), header_row: int | None = None, meta: dict) -> RawTable:
+    """A CSV whose row numbers count records as Excel shows them (a quoted line break stays in one)."""
+    where = _where(source_name, name)
+    text, used = decode_text(data, encoding, where)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text, name))
+    grid = []
+    try:
+        for number, record in enumerate(reader, start=1):
+            grid.append((number, [normalize_text(cell) for cell in record]))
+    except csv.Error as error:
+        raise SourceError(f"broken CSV: {error}", location=_where(source_name, name, "",
+                                                                    len(grid) + 1),
+                          hint="check for an unclosed quote near this row, or save the file "
+                               "again from Excel as CSV")
+    return _table_from_grid(grid, source_name=source_name, name=name, sheet="",
+                            known_headers=known_headers, header_row=header_row,
+                            meta={**meta, "encoding": used, "sheet": ""})
+
+
+def _json_cell(value):
+    if isinstance(value, str):
+        return normalize_text(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+def read_json(data: bytes, *, name: str, source_name: str, encoding: str = "auto",
+              meta: dict) -> RawTable:
+    """A list of objects, or {"records"|"data"|"items": [...]}; row = 1-based record number."""
+    where = _where(source_name, name)
+    text, used = decode_text(data, encoding, where)
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SourceError(f"not valid JSON: {error.msg} at line {error.lineno} column "
+                          f"{error.colno}", location=where,
+                          hint="check the URL returns the data list, or fetch the file again")
+    records = document
+    if isinstance(document, dict):
+        records = next((document[key] for key in ("records", "data", "items")
+                        if isinstance(document.get(key), list)), None)
+    if not isinstance(records, list):
+        raise SourceError("JSON must be a list of records or an object with a records, data "
+                          "or items list", location=where,
+                          hint="point the config at the endpoint that returns the list")
+    headers: dict[str, None] = {}
+    for number, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            raise SourceError(f"record {number} is a {type(record).__name__}, not an object",
+                              location=_where(source_name, name, "", number),
+                              hint="every record must be an object of field: value")
+        headers.update(dict.fromkeys(str(key).strip() for key in record))
+    names = list(headers)
+    rows = []
+    for number, record in enumerate(records, start=1):
+        cleaned = {str(key).strip(): value for key, value in record.items()}
+        cells = [_json_cell(cleaned.get(header)) for header in names]
+        if any(cell is not None for cell in cells):
+            rows.append((number, cells))
+    return RawTable(source=source_name, file=name, sheet="", headers=names, rows=rows,
+                    meta={**meta, "encoding": used, "sheet": ""})
+
+
+# --- entry points -------------------------------------------------------------------------
+
+def read_bytes(data: bytes, *, name: str, source_name: str, fmt: str = "auto", sheet: str = "",
+               encoding: str = "auto", header_row: int | None = None,
+               known_headers=frozenset()) -> RawTable:
+    """Parse raw bytes of any supported format; every failure is a SourceError naming the file."""
+    found = detect_format(data, name, fmt, source_name=source_name)
+    meta = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "format": found,
+            "encoding": "", "sheet": ""}
+    if found in SPREADSHEET_FORMATS:
+        return read_spreadsheet(data, name=name, source_name=source_name, fmt=found, sheet=sheet,
+                                known_headers=known_headers, header_row=header_row, meta=meta)
+    if found == "json":
+        return read_json(data, name=name, source_name=source_name, encoding=encoding, meta=meta)
+    return read_csv(data, name=name, source_name=source_name, encoding=encoding,
+                    known_headers=known_headers, header_row=header_row, meta=meta)
+
+
+def read_source(source, config) -> list[RawTable]:
+    """Read one configured source (file or URL) into its raw table(s)."""
+    known = set(config.columns.get(source.table, {})) | set(source.columns)
+    index = next((i for i, s in enumerate(config.sources) if s is source), None)
+    key = f"sources[{index}]" if index is not None else f"source {source.name}"
+    if source.kind == "file":
+        path = source.path
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise SourceError(f"file not found: {path}", location=Location(source=source.name),
+                              hint=f"put the export there or fix {key}.path in {config.path.name}")
+        except (IsADirectoryError, PermissionError) as error:
+            raise SourceError(f"cannot read {path}: {error.strerror}",
+                              location=Location(source=source.name),
+                              hint=f"check {key}.path in {config.path.name}")
+        table = read_bytes(data, name=path.name, source_name=source.name, fmt=source.format,
+                           sheet=source.sheet, encoding=source.encoding,
+                           header_row=source.header_row, known_headers=known)
+        return [table]
+
+    # Loaded here so file sources keep working while the HTTP side is absent or broken.
+    from etl import http
+    data, fetched = http.fetch(source, cache_dir=config.work_dir / "http-cache")
+    fetched = dict(fetched or {})
+    if source.kind == "http":
+        table = read_bytes(data, name=source.url, source_name=source.name,
+                           fmt=source.format, sheet=source.sheet,
+                           encoding=source.encoding, header_row=source.header_row,
+                           known_headers=known)
+    else:
+        from etl import adapters
+        table = adapters.to_raw_table(
+            source.kind, data, name=source.url, source_name=source.name,
+            encoding=None if source.encoding == "auto" else source.encoding)
+        table.meta = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+                      "format": source.kind, "encoding": "", "sheet": "", **(table.meta or {})}
+    table.meta["fetched"] = {item: fetched.get(item) for item in ("etag", "last_modified", "status")}
+    return [table]

@@ -1,0 +1,89 @@
+"""Transform stage: typed rows become the public canonical tables, redacted and allow-listed."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+from etl import redact, schema, tables
+from etl.config import Config
+
+# Free text that a person typed: redacted before anything else sees it.
+FREE_TEXT = {
+    "issues": ("title", "description", "measures", "target", "deadline_note", "result", "reply",
+               "category", "area", "unit", "channel"),
+    "feedback": ("text", "area", "unit", "channel"),
+}
+
+
+def _read_rows(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line)["cells"] for line in handle if line.strip()]
+
+
+def _frame(rows: list[dict], table: str) -> pd.DataFrame:
+    names = schema.field_names(table)
+    return pd.DataFrame([[row.get(n) for n in names] for row in rows], columns=names, dtype=object)
+
+
+def apply_rework_rule(issues: pd.DataFrame, threshold: float) -> int:
+    """A finished item scored below the threshold goes back for rework (返工); returns how many."""
+    scores = pd.to_numeric(issues["satisfaction"], errors="coerce")
+    below = (issues["status"] == "done") & scores.notna() & (scores < threshold)
+    issues.loc[below, "status"] = "rework"
+    return int(below.sum())
+
+
+def fill_feedback_counts(issues: pd.DataFrame, feedback: pd.DataFrame) -> int:
+    """Where the issue list leaves feedback_count empty, count the opinions linked to it."""
+    if feedback.empty:
+        return 0
+    linked = Counter(feedback["issue_id"].dropna())
+    missing = issues["feedback_count"].isna()
+    issues.loc[missing, "feedback_count"] = [linked.get(i, 0) for i in issues.loc[missing, "issue_id"]]
+    return int(missing.sum())
+
+
+def redact_columns(frame: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, int]:
+    """Redact personal data in free-text columns; returns how many cells changed per column."""
+    changed = {}
+    for name in columns:
+        if name not in frame:
+            continue
+        before = frame[name].tolist()
+        after = [redact.redact_text(v) if isinstance(v, str) else v for v in before]
+        count = sum(a != b for a, b in zip(after, before))
+        if count:
+            changed[name] = count
+        frame[name] = after
+    return changed
+
+
+def run(config: Config) -> Path:
+    """Read validate/, write tables/issues.csv and tables/feedback.csv plus tables/report.json."""
+    source_dir = config.work_dir / "validate"
+    out_dir = config.work_dir / "tables"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    issues = _frame(_read_rows(source_dir / "issues.jsonl"), "issues")
+    feedback = _frame(_read_rows(source_dir / "feedback.jsonl"), "feedback")
+
+    report = {
+        "rework_from_satisfaction": apply_rework_rule(issues, config.satisfaction_threshold),
+        "feedback_count_filled": fill_feedback_counts(issues, feedback),
+        "redacted": {
+            "issues": redact_columns(issues, FREE_TEXT["issues"]),
+            "feedback": redact_columns(feedback, FREE_TEXT["feedback"]),
+        },
+        "published_fields": config.published_fields,
+        "rows": {"issues": len(issues), "feedback": len(feedback)},
+    }
+    for table, frame in (("issues", issues), ("feedback", feedback)):
+        tables.write_table(frame, out_dir / f"{table}.csv", table, config.published_fields[table])
+    (out_dir / "report.json").write_text(
+        json.dumps(report, ensure_ascii=False, sort_keys=True, indent=1) + "\n", encoding="utf-8")
+    return out_dir

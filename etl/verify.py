@@ -1,0 +1,216 @@
+"""Check a built site: snapshot hashes, the chain, signatures, and every figure shown on a page."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Callable
+
+from etl.errors import SnapshotError, VerifyFailed
+from etl.snapshot import MANIFEST, SIGNATURE, order_chain, sha256_hex
+
+PUBLIC_KEY = "minisign.pub"
+MAX_LISTED = 50
+
+
+class _FigureSpans(HTMLParser):
+    """Collects (key, shown text) of every <span class="gs-figure" data-figure="KEY">."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, str, int]] = []
+        self._open: list[dict] = []  # figure spans being read, innermost last
+        self._depth = 0  # nesting of spans inside the current figure span
+
+    def handle_starttag(self, tag, attrs):
+        if tag != "span":
+            return
+        attributes = dict(attrs)
+        if self._open:
+            self._depth += 1
+        elif "gs-figure" in (attributes.get("class") or "").split():
+            self._open.append({"key": attributes.get("data-figure") or "", "text": [],
+                               "line": self.getpos()[0]})
+
+    def handle_endtag(self, tag):
+        if tag != "span" or not self._open:
+            return
+        if self._depth:
+            self._depth -= 1
+            return
+        span = self._open.pop()
+        self.found.append((span["key"], "".join(span["text"]).strip(), span["line"]))
+
+    def handle_data(self, data):
+        if self._open:
+            self._open[-1]["text"].append(data)
+
+
+def figure_spans(html: str) -> list[tuple[str, str, int]]:
+    """(key, text, line) for every figure span in a page, in page order."""
+    parser = _FigureSpans()
+    parser.feed(html)
+    parser.close()
+    return parser.found
+
+
+def _check_snapshot(folder: Path, problems: list[str]) -> dict | None:
+    """Hashes and sizes of one snapshot's files; its manifest, or None if unreadable."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_bytes().decode("utf-8"))
+        files = manifest["files"]
+        if not isinstance(files, dict) or not all(isinstance(e, dict) for e in files.values()):
+            raise TypeError("files is not a mapping of name to {sha256, bytes}")
+    except (FileNotFoundError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
+        problems.append(f"{folder / MANIFEST}: unreadable manifest ({error.__class__.__name__})")
+        return None
+    for name, entry in sorted(files.items()):
+        path = folder / name
+        if "/" in name or "\\" in name or name.startswith("."):
+            problems.append(f"{folder / MANIFEST}: unsafe file name {name!r}")
+            continue
+        if not path.is_file():
+            problems.append(f"{path}: listed in the manifest but missing")
+            continue
+        data = path.read_bytes()
+        if len(data) != entry.get("bytes") or sha256_hex(data) != entry.get("sha256"):
+            problems.append(f"{path}: SHA-256 or size differs from {folder.name}/{MANIFEST} "
+                            "(the file was edited)")
+    extra = sorted(p.name for p in folder.iterdir() if p.name not in files
+                   and p.name not in (MANIFEST, SIGNATURE))
+    if extra:
+        problems.append(f"{folder}: files not in the manifest: {', '.join(extra)}")
+    return manifest
+
+
+def _check_signatures(data_dir: Path, ordered: list[Path], problems: list[str]) -> None:
+    public_key = data_dir / PUBLIC_KEY
+    if not public_key.is_file():
+        return
+    signed = [folder for folder in ordered if (folder / SIGNATURE).is_file()]
+    if ordered and ordered[-1] not in signed:
+        problems.append(f"{ordered[-1] / SIGNATURE}: missing, but the site publishes a "
+                        f"signing key ({public_key}); the newest snapshot must be signed")
+    binary = shutil.which("minisign")
+    if signed and binary is None:
+        problems.append("signatures present but the minisign program is not installed "
+                        "(apt-get install minisign) so they cannot be checked")
+        return
+    for folder in signed:
+        result = subprocess.run([binary, "-V", "-q", "-p", str(public_key), "-m",
+                                 str(folder / MANIFEST), "-x", str(folder / SIGNATURE)],
+                                capture_output=True, timeout=60)
+        if result.returncode != 0:
+            problems.append(f"{folder / SIGNATURE}: signature does not verify against "
+                            f"{public_key}: {result.stderr.decode('utf-8', 'replace').strip()}")
+
+
+def check_snapshots(site_dir: Path, problems: list[str]) -> list[Path]:
+    """Hashes, chain, latest.json and signatures; appends to problems; returns oldest→newest."""
+    data_dir = Path(site_dir) / "data"
+    snapshots_dir = data_dir / "snapshots"
+    folders = sorted(p for p in snapshots_dir.iterdir() if p.is_dir()) if snapshots_dir.is_dir() else []
+    if not folders:
+        problems.append(f"{snapshots_dir}: no snapshots (the site must carry every snapshot)")
+        return []
+    manifests = {}
+    for folder in folders:
+        manifest = _check_snapshot(folder, problems)
+        if manifest is not None:
+            manifests[folder.name] = manifest
+    ordered: list[Path] = []
+    try:
+        ordered = [snapshots_dir / name for name in order_chain(
+            manifests, snapshots_dir, error=SnapshotError,
+            hash_of=lambda name: sha256_hex((snapshots_dir / name / MANIFEST).read_bytes()))]
+    except SnapshotError as error:
+        problems.append(error.message)
+    latest_path = data_dir / "latest.json"
+    try:
+        latest = json.loads(latest_path.read_text(encoding="utf-8")).get("snapshot_id")
+    except (FileNotFoundError, json.JSONDecodeError, AttributeError):
+        problems.append(f"{latest_path}: missing or not JSON with snapshot_id")
+    else:
+        if ordered and latest != ordered[-1].name:
+            problems.append(f"{latest_path}: names {latest}, but the newest snapshot is "
+                            f"{ordered[-1].name}")
+    _check_signatures(data_dir, ordered, problems)
+    return ordered
+
+
+def _same_number(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return a == b
+
+
+def check_figures(site_dir: Path, figures: dict, format_figure: Callable, problems: list[str]) -> int:
+    """Every figure span on every page must show format_figure(key, figures[key]); returns count."""
+    checked = 0
+    for page in sorted(Path(site_dir).rglob("*.html")):
+        relative = page.relative_to(site_dir)
+        html = page.read_text(encoding="utf-8", errors="replace")
+        for key, shown, line in figure_spans(html):
+            checked += 1
+            if key not in figures:
+                problems.append(f"{relative}:{line}: figure {key!r} shows {shown!r} but the data "
+                                "has no such figure")
+                continue
+            expected = format_figure(key, figures[key])
+            if shown != expected:
+                problems.append(f"{relative}:{line}: figure {key!r} shows {shown!r}, "
+                                f"the data gives {expected!r}")
+    return checked
+
+
+def run(site_dir: Path, derive: Callable | None = None,
+        format_figure: Callable | None = None) -> None:
+    """Raise VerifyFailed listing every hash, chain, signature and page-figure mismatch."""
+    site_dir = Path(site_dir)
+    if not site_dir.is_dir():
+        raise VerifyFailed(f"{site_dir} is not a folder", hint="give the built site's folder")
+    problems: list[str] = []
+    ordered = check_snapshots(site_dir, problems)
+    if derive is None:
+        from etl.metrics import derive  # imported late: metrics pulls in pandas work we may skip
+    if format_figure is None:
+        from etl.figures import format_figure
+    figures = None
+    if ordered:
+        try:
+            figures = derive(ordered).get("figures", {})
+        except Exception as error:  # noqa: BLE001 - a tampered snapshot may break derive anyhow
+            problems.append(f"could not re-derive figures from {ordered[-1]}: "
+                            f"{error.__class__.__name__}: {error}")
+    if figures is not None:
+        _compare_recorded(ordered[-1], figures, problems)
+        check_figures(site_dir, figures, format_figure, problems)
+    if problems:
+        lines = [f"verify found {len(problems)} problem(s) in {site_dir}:"]
+        lines += [f"  - {problem}" for problem in problems[:MAX_LISTED]]
+        if len(problems) > MAX_LISTED:
+            lines.append(f"  ... and {len(problems) - MAX_LISTED} more")
+        error = VerifyFailed("\n".join(lines),
+                             hint="do not publish this site; rebuild it with `python -m etl "
+                                  "publish`, and restore edited snapshots from a backup")
+        error.problems = problems
+        raise error
+
+
+def _compare_recorded(head: Path, figures: dict, problems: list[str]) -> None:
+    """The newest snapshot's metrics.json must agree with the figures re-derived from the data."""
+    try:
+        recorded = json.loads((head / "metrics.json").read_text(encoding="utf-8")).get("figures", {})
+    except (FileNotFoundError, json.JSONDecodeError, AttributeError):
+        problems.append(f"{head / 'metrics.json'}: missing or not JSON")
+        return
+    for key in sorted(set(recorded) | set(figures)):
+        if not _same_number(recorded.get(key), figures.get(key)):
+            problems.append(f"{head.name}/metrics.json: figure {key!r} is {recorded.get(key)!r}, "
+                            f"re-derived from the data it is {figures.get(key)!r}")

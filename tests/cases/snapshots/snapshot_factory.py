@@ -1,0 +1,110 @@
+"""Builds small work dirs and snapshots for the snapshot, diff and verify tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from etl import snapshot, tables
+from etl.config import DEFAULT_PUBLISHED, Config
+
+ISSUE_COLUMNS = ["issue_id", "title", "description", "unit", "owner", "deadline",
+                 "deadline_note", "status", "satisfaction"]
+FEEDBACK_COLUMNS = ["feedback_id", "received_on", "channel", "replied", "issue_id"]
+
+
+def make_config(root: Path, as_of: str, *, snapshots_dir: Path | None = None,
+                work_name: str = "build") -> Config:
+    return Config(
+        path=root / "gongshi.yml", title="t", region="r", language="zh",
+        as_of=dt.date.fromisoformat(as_of), satisfaction_threshold=80.0, sources=[],
+        columns={}, status_words={}, published_fields=dict(DEFAULT_PUBLISHED),
+        work_dir=root / work_name, site_dir=root / "site",
+        snapshots_dir=snapshots_dir or root / "snapshots", claims=[])
+
+
+def issue(issue_id: str, status: str = "open", **values) -> dict:
+    row = {"issue_id": issue_id, "title": f"问题{issue_id}", "description": "描述",
+           "unit": "县住建局", "status": status}
+    row.update(values)
+    return row
+
+
+def figures_for(issues: list[dict], feedback: list[dict]) -> dict:
+    """A stand-in for etl.metrics: the few headline figures, computed simply."""
+    total = len(issues)
+    done = sum(1 for row in issues if row["status"] == "done")
+    replied = sum(1 for row in feedback if row.get("replied"))
+    return {"issues.total": total, "issues.done": done,
+            "rate.completion": round(done / total, 6) if total else None,
+            "feedback.total": len(feedback),
+            "rate.reply": round(replied / len(feedback), 6) if feedback else None}
+
+
+def write_inputs(config: Config, issues: list[dict], feedback: list[dict] | None = None,
+                 *, issue_columns=ISSUE_COLUMNS, figures: dict | None = None) -> None:
+    feedback = feedback or []
+    work = Path(config.work_dir)
+    issue_frame = pd.DataFrame(issues, columns=issue_columns)
+    for column in ("deadline",):
+        if column in issue_frame:
+            issue_frame[column] = [dt.date.fromisoformat(v) if isinstance(v, str) else None
+                                   for v in issue_frame[column]]
+    tables.write_table(issue_frame, work / "tables" / "issues.csv", "issues", issue_columns)
+    feedback_frame = pd.DataFrame(feedback, columns=FEEDBACK_COLUMNS)
+    tables.write_table(feedback_frame, work / "tables" / "feedback.csv", "feedback",
+                       FEEDBACK_COLUMNS)
+    metrics = {"as_of": config.as_of.isoformat(),
+               "figures": figures if figures is not None else figures_for(issues, feedback)}
+    (work / "metrics.json").write_bytes(snapshot.canonical_json(metrics))
+    (work / "extract").mkdir(parents=True, exist_ok=True)
+    sources = [{"name": "issues", "kind": "file", "table": "issues", "file": "问题清单.xlsx",
+                "sha256": "0" * 64, "bytes": 100, "rows": len(issues)}]
+    (work / "extract" / "sources.json").write_text(json.dumps(sources), encoding="utf-8")
+
+
+def publish(config: Config, issues: list[dict], feedback: list[dict] | None = None, **kw) -> Path:
+    write_inputs(config, issues, feedback, **kw)
+    snapshot.run(config)
+    return snapshot.commit(config)
+
+
+def derive_stub(snapshot_dirs: list[Path]) -> dict:
+    """Stands in for etl.metrics.derive: recomputes figures_for from the newest snapshot's CSVs."""
+    newest = Path(snapshot_dirs[-1])
+    issues = tables.read_table(newest / "issues.csv", "issues").to_dict("records")
+    feedback = tables.read_table(newest / "feedback.csv", "feedback").to_dict("records")
+    feedback = [{**row, "replied": bool(row["replied"]) if row["replied"] is not pd.NA else False}
+                for row in feedback]
+    return {"figures": figures_for(issues, feedback)}
+
+
+def format_stub(key: str, value) -> str:
+    """Stands in for etl.figures.format_figure: percentages with one decimal, counts plain."""
+    if value is None:
+        return "—"
+    if key.startswith("rate."):
+        return f"{value * 100:.1f}%"
+    return f"{value:,}"
+
+
+def make_site(root: Path, snapshot_dirs: list[Path], pages: dict[str, str]) -> Path:
+    """A built-site stand-in: data/snapshots/<id>/ copies, data/latest.json and HTML pages."""
+    import shutil
+
+    site = root / "site"
+    for folder in snapshot_dirs:
+        shutil.copytree(folder, site / "data" / "snapshots" / folder.name)
+    (site / "data" / "latest.json").write_bytes(
+        snapshot.canonical_json({"snapshot_id": snapshot_dirs[-1].name}))
+    for name, html in pages.items():
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text(html, encoding="utf-8")
+    return site
+
+
+def span(key: str, text: str) -> str:
+    return f'<span class="gs-figure" data-figure="{key}">{text}</span>'

@@ -1,0 +1,139 @@
+"""Build stage: strict MkDocs build, byte-identical rebuilds, links that resolve, no other origins."""
+
+from __future__ import annotations
+
+import hashlib
+import html.parser
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from etl import build, render, safepath
+from etl.errors import BuildError
+from test_render import NASTY, make_inputs
+
+
+def _tree(site: Path) -> dict[str, str]:
+    return {str(p.relative_to(site)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+class _Links(html.parser.HTMLParser):
+    """Collects every (tag, attribute, value) that can make a browser load or follow a URL."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str, str]] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name == "id" and value:
+                self.ids.add(value)
+            if name in ("href", "src") and value is not None:
+                self.links.append((tag, name, value))
+
+
+def _parse(page: Path) -> _Links:
+    parser = _Links()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser
+
+
+@pytest.fixture
+def built(config):
+    make_inputs(config, changes={"added": [{"issue_id": "QH-005"}],
+                                 "removed": [{"issue_id": "QH-999", "title": NASTY}]})
+    render.run(config)
+    return config, build.run(config)
+
+
+def test_build_is_strict_and_complete(built):
+    config, site = built
+    assert site == config.work_dir / "stage" / "site"
+    for relative in ("index.html", "units/index.html", "overdue/index.html", "data/index.html",
+                     "data/latest.json", "charts/funnel.svg", "assets/gongshi.css",
+                     f"issues/{safepath.bucket('QH-001')}/index.html"):
+        assert (site / relative).is_file(), relative
+
+
+def test_snapshot_files_are_copied_byte_for_byte(built):
+    config, site = built
+    for source in (config.snapshots_dir / "2026-10-01-bbbbbbbb").iterdir():
+        copied = site / "data" / "snapshots" / "2026-10-01-bbbbbbbb" / source.name
+        assert copied.read_bytes() == source.read_bytes()
+
+
+def test_two_builds_are_byte_identical(built):
+    config, site = built
+    first = _tree(site)
+    kept = config.work_dir / "first-site"
+    shutil.copytree(site, kept)
+    render.run(config)
+    build.run(config)
+    assert _tree(site) == first
+    assert "sitemap.xml.gz" in first
+
+
+def test_nasty_source_text_is_inert_in_html(built):
+    config, site = built
+    page = site / "issues" / safepath.bucket("QH-003") / "index.html"
+    text = page.read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in text
+    assert "{{ 7*7 }}" in text or "&#123;&#123; 7&#42;7 &#125;&#125;" in text
+    for html_page in site.rglob("*.html"):
+        assert "<script>alert" not in html_page.read_text(encoding="utf-8"), html_page
+
+
+def test_every_internal_link_resolves_and_nothing_loads_from_elsewhere(built):
+    config, site = built
+    ids_by_page: dict[Path, set[str]] = {}
+    pending: list[tuple[Path, str, str, str]] = []
+    for page in site.rglob("*.html"):
+        parsed = _parse(page)
+        ids_by_page[page] = parsed.ids
+        for tag, attribute, value in parsed.links:
+            pending.append((page, tag, attribute, value))
+    for page, tag, attribute, value in pending:
+        parts = urlsplit(value)
+        if page == site / "404.html" and value.startswith("/"):
+            # A server shows 404.html at any depth, so MkDocs links it from the root; it is the
+            # one page that cannot be relative, and nothing links to it.
+            continue
+        if parts.scheme or value.startswith("//"):
+            # Other origins only as plain links a reader chooses to follow, never loaded.
+            assert tag == "a" and parts.scheme in ("http", "https", "mailto"), (page, tag, value)
+            continue
+        assert not value.startswith("/"), f"absolute path breaks sub-path and file:// {page}: {value}"
+        if not parts.path:
+            if parts.fragment:
+                assert parts.fragment in ids_by_page[page], (page, value)
+            continue
+        target = (page.parent / unquote(parts.path)).resolve()
+        assert target.is_file(), f"{page.relative_to(site)}: {value} does not resolve (file://)"
+        if parts.fragment and target.suffix == ".html":
+            assert unquote(parts.fragment) in ids_by_page[target], (page, value)
+
+
+def test_no_script_or_style_from_other_origins(built):
+    config, site = built
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=\"(https?:)?//", text), page
+        assert "fonts.googleapis" not in text and "fonts.gstatic" not in text
+
+
+def test_build_without_render_says_what_to_do(config):
+    with pytest.raises(BuildError, match="run the render stage first"):
+        build.run(config)
+
+
+def test_broken_page_fails_the_strict_build(built):
+    config, site = built
+    broken = config.work_dir / "docs" / "pages" / "broken.md"
+    broken.write_text("[nowhere](missing.md)\n", encoding="utf-8")
+    with pytest.raises(BuildError, match="missing.md"):
+        build.run(config)

@@ -1,0 +1,66 @@
+"""Config: every problem reported at once, each naming its key; dates and paths resolved."""
+
+import datetime as dt
+
+import pytest
+
+from etl.config import load_config
+from etl.errors import ConfigError
+
+
+def test_demo_config_loads():
+    config = load_config("site_data/gongshi.yml")
+    assert config.as_of == dt.date(2026, 11, 20)
+    assert config.satisfaction_threshold == 80
+    assert [s.name for s in config.sources] == ["issues", "feedback"]
+    assert "owner" not in config.published_fields["issues"]
+    assert config.snapshots_dir.name == "snapshots"
+
+
+def test_collects_every_problem(write_config):
+    path = write_config(satisfaction_threshold=180, language="fr", colour="red",
+                        status_words={"搁置": "paused"},
+                        sources=[{"name": "a", "kind": "ftp", "path": "x.csv"},
+                                 {"name": "a", "kind": "http"}])
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    problems = caught.value.problems
+    assert problems == [
+        "colour: unknown key (known: as_of, claims, columns, language, paths, publish, "
+        "region, satisfaction_threshold, signing, sources, stale_weeks, status_words, title)",
+        "satisfaction_threshold: 180.0 is outside 0-100",
+        "status_words.搁置: 'paused' is not one of open, in_progress, done, long_term, rework",
+        "language: 'fr' is not one of zh, en",
+        "sources[0].kind: 'ftp' is not one of file, http, open311, open311_xml, csv311",
+        "sources[1].name: 'a' is used twice",
+        "sources[1].url: required for a http source",
+    ]
+
+
+def test_complainant_columns_can_never_be_published(write_config):
+    path = write_config(publish={"fields": {"feedback": ["feedback_id", "contact"]}})
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert "publish.fields.feedback: 'contact' identifies a complainant and is never published" \
+        in caught.value.problems
+
+
+def test_as_of_precedence(write_config, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14
+    path = write_config()
+    assert load_config(path).as_of == dt.date(2026, 11, 20)
+    assert load_config(path, as_of=dt.date(2026, 1, 2)).as_of == dt.date(2026, 1, 2)
+    no_date = write_config(as_of=None)
+    assert load_config(no_date).as_of == dt.date(2023, 11, 14)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    with pytest.raises(ConfigError, match="as_of: required"):
+        load_config(no_date)
+
+
+def test_missing_and_malformed_files(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "nope.yml")
+    bad = tmp_path / "bad.yml"
+    bad.write_text("title: [unclosed", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)

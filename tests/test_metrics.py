@@ -1,0 +1,606 @@
+"""Metrics: hand-computed small cases for each definition, and invariants under Hypothesis."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from etl import figures, history, metrics, schema, tables
+from etl.errors import EtlError, SnapshotError
+from etl.safepath import slug
+
+AS_OF = dt.date(2026, 11, 20)
+D = dt.date
+
+
+def issues_frame(rows: list[dict]) -> pd.DataFrame:
+    """A canonical issues frame with the dtypes read_table gives (Float64 satisfaction)."""
+    columns = {name: [row.get(name) for row in rows] for name in schema.field_names("issues")}
+    frame = pd.DataFrame(columns)
+    frame["satisfaction"] = pd.array(columns["satisfaction"], dtype="Float64")
+    frame["feedback_count"] = pd.array(columns["feedback_count"], dtype="Int64")
+    return frame
+
+
+def feedback_frame(rows: list[dict]) -> pd.DataFrame:
+    columns = {name: [row.get(name) for row in rows] for name in schema.field_names("feedback")}
+    frame = pd.DataFrame(columns)
+    frame["replied"] = pd.array(columns["replied"], dtype="boolean")
+    return frame
+
+
+def compute(rows, feedback=(), *, history_entries=(), claims=(), as_of=AS_OF, threshold=80,
+            stale_weeks=8):
+    return metrics.compute(issues_frame(list(rows)), feedback_frame(list(feedback)), as_of=as_of,
+                           threshold=threshold, stale_weeks=stale_weeks, claims=list(claims),
+                           history=[(when, issues_frame(list(past)), *rest)
+                                    for when, past, *rest in history_entries])
+
+
+# A small campaign whose every figure is worked out by hand in the comments below.
+CASE_ISSUES = [
+    dict(issue_id="1", status="done", unit="住建局", area="城关镇", category="形式主义",
+         channel="信箱", identified_on=D(2026, 1, 10), deadline=D(2026, 6, 30),
+         completed_on=D(2026, 6, 20), satisfaction=90.0),
+    dict(issue_id="2", status="done", unit="住建局", identified_on=D(2026, 2, 1),
+         deadline=D(2026, 4, 30), completed_on=D(2026, 4, 30), satisfaction=80.0),
+    dict(issue_id="3", status="done", unit="教育局", identified_on=D(2026, 3, 1),
+         completed_on=D(2026, 5, 1)),
+    dict(issue_id="4", status="rework", unit="教育局", channel="热线", identified_on=D(2026, 3, 15),
+         deadline=D(2026, 10, 31), satisfaction=60.0),
+    dict(issue_id="5", status="in_progress", deadline=D(2026, 11, 25)),
+    dict(issue_id="6", status="open", unit="住建局", deadline=D(2026, 12, 5)),
+    dict(issue_id="7", status="long_term", deadline=D(2026, 1, 1)),
+    dict(issue_id="8", status="in_progress"),
+    dict(issue_id="9", status="open", deadline=D(2027, 1, 31)),
+]
+CASE_HISTORY = [
+    (D(2026, 8, 1), [
+        dict(issue_id="1", status="in_progress", deadline=D(2026, 5, 31)),
+        dict(issue_id="2", status="in_progress", deadline=D(2026, 4, 30)),
+        dict(issue_id="5", status="in_progress", deadline=D(2026, 9, 30)),
+        dict(issue_id="6", status="open", deadline=D(2026, 12, 5)),
+        dict(issue_id="8", status="open"),
+    ], "2026-08-01-aaaaaaaa"),
+    (D(2026, 10, 15), [
+        dict(issue_id="1", status="done", deadline=D(2026, 6, 30)),
+        dict(issue_id="2", status="done", deadline=D(2026, 4, 30)),
+        dict(issue_id="5", status="in_progress", deadline=D(2026, 11, 25)),
+        dict(issue_id="6", status="open", deadline=D(2026, 12, 5)),
+        dict(issue_id="8", status="in_progress"),
+    ], "2026-10-15-bbbbbbbb"),
+]
+CASE_FEEDBACK = [
+    dict(feedback_id="a", channel="信箱", replied=True),
+    dict(feedback_id="b", channel="信箱", replied=True),
+    dict(feedback_id="c", channel="热线", replied=False),
+    dict(feedback_id="d", channel="热线", replied=None),
+]
+CASE_CLAIMS = [
+    {"label": "已整改", "metric": "issues.done", "value": 3.0, "date": D(2026, 10, 31), "source": "报告"},
+    {"label": "完成率", "metric": "rate.completion", "value": 33.3, "date": None, "source": ""},
+    {"label": "按期率", "metric": "rate.on_time", "value": 50.1, "date": "2026-10-31", "source": ""},
+    {"label": "不存在", "metric": "issues.nonexistent", "value": 1, "date": None, "source": ""},
+    {"label": "用时", "metric": "days.median_to_rectify", "value": 88, "date": None, "source": ""},
+]
+
+
+@pytest.fixture(scope="module")
+def case():
+    return compute(CASE_ISSUES, CASE_FEEDBACK, history_entries=CASE_HISTORY, claims=CASE_CLAIMS)
+
+
+def test_case_counts(case):
+    f = case["figures"]
+    assert (f["issues.total"], f["issues.open"], f["issues.in_progress"], f["issues.done"],
+            f["issues.long_term"], f["issues.rework"], f["issues.rectified"]) == (9, 2, 2, 3, 1, 1, 3)
+    assert f["rate.completion"] == 3 / 9
+
+
+def test_case_feedback(case):
+    f = case["figures"]
+    # An empty "replied" cell is not a reply.
+    assert (f["feedback.total"], f["feedback.replied"], f["rate.reply"]) == (4, 2, 0.5)
+
+
+def test_case_on_time_uses_the_first_deadline(case):
+    f = case["figures"]
+    # Item 1 was done 06-20: late against its first deadline 05-31, on time against 06-30.
+    # Item 2 was done on its deadline day (on time); item 3 has no deadline anywhere.
+    assert (f["issues.done_on_time"], f["issues.done_with_deadline"]) == (1, 2)
+    assert f["rate.on_time"] == 0.5
+    assert f["rate.on_time_current"] == 1.0
+    assert f["issues.deadline_extended"] == 2  # items 1 and 5
+
+
+def test_case_overdue(case):
+    f = case["figures"]
+    # Item 4 (rework, 10-31) is late; 7 is long_term, so its past deadline does not count.
+    assert f["issues.overdue"] == 1
+    # Item 5's first deadline 09-30 has passed, though it was moved to 11-25.
+    assert f["issues.overdue_first_deadline"] == 2
+    assert case["lists"]["overdue"] == ["4"]
+
+
+def test_case_median_days(case):
+    # 1: 01-10 -> 06-20 = 161; 2: 02-01 -> 04-30 = 88; 3: 03-01 -> 05-01 = 61.
+    assert case["figures"]["days.median_to_rectify"] == 88
+
+
+def test_case_satisfaction(case):
+    f = case["figures"]
+    # Scores 90, 80 (equal to the threshold counts as satisfied), 60.
+    assert (f["satisfaction.scored"], f["satisfaction.satisfied"]) == (3, 2)
+    assert f["rate.satisfaction"] == 2 / 3
+    assert f["satisfaction.mean"] == pytest.approx(230 / 3)
+
+
+def test_case_deadline_buckets(case):
+    f = case["figures"]
+    # Pending (not done, not long_term): 4 overdue, 5 in 5 days, 6 in 15, 9 in 72, 8 no date.
+    assert [f[f"deadline.{name}"] for name in ("overdue", "within_10", "within_20", "later", "none")] \
+        == [1, 1, 1, 1, 1]
+    assert case["lists"]["due_10"] == ["5"]
+    assert case["lists"]["due_20"] == ["6"]
+
+
+def test_case_stale(case):
+    # 5 and 6 unchanged since 08-01 (111 days >= 8 weeks); 8 changed on 10-15 (36 days);
+    # 4 and 9 are not in any earlier snapshot.
+    assert case["figures"]["issues.stale"] == 2
+    assert case["lists"]["stale"] == ["5", "6"]
+    assert case["lists"]["rework"] == ["4"]
+
+
+def test_case_groups(case):
+    units = case["groups"]["unit"]
+    assert [group["name"] for group in units] == ["未填写", "住建局", "教育局"]
+    by_name = {group["name"]: group for group in units}
+    assert by_name["住建局"]["slug"] == slug("unit", "住建局")
+    assert by_name["住建局"]["figures"] == {
+        "total": 3, "open": 1, "in_progress": 0, "done": 2, "long_term": 0, "rework": 0,
+        "overdue": 0, "rate.completion": 2 / 3, "rate.on_time": 0.5}
+    assert by_name["教育局"]["figures"]["overdue"] == 1
+    assert by_name["教育局"]["figures"]["rate.on_time"] is None
+    assert case["figures"][f"unit.{slug('unit', '教育局')}.rework"] == 1
+    assert case["figures"][f"unit.{slug('unit', '未填写')}.total"] == 4
+
+
+def test_case_channels(case):
+    channels = case["groups"]["channel"]
+    assert [group["name"] for group in channels] == ["未填写", "信箱", "热线"]
+    hotline = channels[2]["figures"]
+    assert (hotline["total"], hotline["feedback.total"], hotline["feedback.replied"],
+            hotline["rate.reply"]) == (1, 2, 0, 0.0)
+    assert channels[0]["figures"]["rate.reply"] is None
+    assert case["figures"][f"channel.{slug('channel', '信箱')}.rate.reply"] == 1.0
+
+
+def test_case_funnel(case):
+    assert case["funnel"] == [{"stage": "opinions", "value": 4}, {"stage": "issues", "value": 9},
+                              {"stage": "rectified", "value": 3}]
+
+
+def test_case_burnup(case):
+    burnup = case["series"]["burnup"]
+    assert [point["date"] for point in burnup] == [
+        "2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30", "2026-05-31", "2026-06-30",
+        "2026-07-31", "2026-08-31", "2026-09-30", "2026-10-31", "2026-11-20"]
+    assert [point["identified"] for point in burnup[:3]] == [1, 2, 4]
+    assert [point["done"] for point in burnup[2:6]] == [0, 1, 2, 3]
+    assert burnup[-1] == {"date": "2026-11-20", "identified": 4, "done": 3}
+
+
+def test_case_snapshot_series(case):
+    snapshots = case["series"]["snapshots"]
+    assert snapshots[0] == {"snapshot_id": "2026-08-01-aaaaaaaa", "as_of": "2026-08-01", "open": 2,
+                            "in_progress": 3, "done": 0, "long_term": 0, "rework": 0, "total": 5}
+    assert snapshots[-1] == {"snapshot_id": None, "as_of": "2026-11-20", "open": 2,
+                             "in_progress": 2, "done": 3, "long_term": 1, "rework": 1, "total": 9}
+
+
+def test_case_claims(case):
+    claims = case["claims"]
+    assert [(c["claimed"], c["computed"], c["matches"]) for c in claims] == [
+        (3, 3, True), (33.3, 33.3, True), (50.1, 50, False), (1, None, False), (88, 88, True)]
+    assert claims[0]["date"] == "2026-10-31" and claims[0]["source"] == "报告"
+    assert claims[1]["kind"] == "rate"
+    assert case["figures"]["claim.3.claimed"] == 50.1
+    assert case["figures"]["claim.4.computed"] is None
+
+
+def test_case_shape_and_parameters(case):
+    assert set(case) == {"as_of", "parameters", "figures", "groups", "funnel", "series", "lists",
+                         "claims"}
+    assert case["as_of"] == "2026-11-20"
+    assert case["parameters"] == {"satisfaction_threshold": 80, "stale_weeks": 8}
+    assert set(case["groups"]) == {"unit", "area", "category", "channel"}
+    json.dumps(case, allow_nan=False)
+
+
+def test_empty_tables_give_nulls_not_errors():
+    result = compute([])
+    f = result["figures"]
+    assert f["issues.total"] == 0 and f["feedback.total"] == 0
+    for key in ("rate.completion", "rate.on_time", "rate.reply", "rate.satisfaction",
+                "satisfaction.mean", "days.median_to_rectify"):
+        assert f[key] is None
+    assert result["series"]["burnup"] == []
+
+
+def test_median_of_an_even_count_is_the_middle_average():
+    rows = [dict(issue_id=str(n), status="done", identified_on=D(2026, 1, 1),
+                 completed_on=D(2026, 1, 1) + dt.timedelta(days=days))
+            for n, days in enumerate([10, 20, 30, 45])]
+    assert compute(rows)["figures"]["days.median_to_rectify"] == 25
+    assert compute(rows[1:] + [rows[0] | {"issue_id": "x", "completed_on": D(2026, 1, 2)}]
+                   )["figures"]["days.median_to_rectify"] == 25
+    assert compute(rows[:3] + [rows[3] | {"completed_on": D(2026, 2, 1)}]
+                   )["figures"]["days.median_to_rectify"] == 25  # 10, 20, 30, 31
+    assert compute(rows[:2])["figures"]["days.median_to_rectify"] == 15
+
+
+def test_done_without_completion_date_is_not_on_time():
+    rows = [dict(issue_id="1", status="done", deadline=D(2026, 5, 1)),
+            dict(issue_id="2", status="done", deadline=D(2026, 5, 1), completed_on=D(2026, 4, 1))]
+    assert compute(rows)["figures"]["rate.on_time"] == 0.5
+
+
+def test_unpublished_columns_give_unknown_not_zero():
+    rows = [dict(issue_id="1", status="done", deadline=D(2026, 5, 1))]
+    result = compute(rows, [dict(feedback_id="a", channel="信箱")])
+    f = result["figures"]
+    assert f["rate.on_time"] is None and f["issues.done_on_time"] is None
+    assert f["issues.done_with_deadline"] == 1
+    assert f["rate.reply"] is None and f["feedback.replied"] is None
+    assert result["groups"]["channel"][0]["figures"]["rate.reply"] is None
+
+
+def test_stale_needs_history_and_the_full_span():
+    rows = [dict(issue_id="1", status="open")]
+    assert compute(rows)["figures"]["issues.stale"] == 0
+    seven_weeks = [(AS_OF - dt.timedelta(weeks=7), rows)]
+    eight_weeks = [(AS_OF - dt.timedelta(weeks=8), rows)]
+    assert compute(rows, history_entries=seven_weeks)["figures"]["issues.stale"] == 0
+    assert compute(rows, history_entries=eight_weeks)["lists"]["stale"] == ["1"]
+    # A gap (missing from a snapshot) restarts the count.
+    gap = eight_weeks + [(AS_OF - dt.timedelta(weeks=4), [])]
+    assert compute(rows, history_entries=gap)["figures"]["issues.stale"] == 0
+    done = [dict(issue_id="1", status="done")]
+    assert compute(done, history_entries=[(AS_OF - dt.timedelta(weeks=20), done)]
+                   )["figures"]["issues.stale"] == 0
+
+
+def test_a_rerun_of_this_publish_is_not_history():
+    rerun = CASE_HISTORY + [(AS_OF, CASE_ISSUES, "2026-11-20-cccccccc")]
+    assert compute(CASE_ISSUES, history_entries=rerun) == compute(CASE_ISSUES,
+                                                                 history_entries=CASE_HISTORY)
+    # A same-day snapshot that differs is a real earlier publish and stays.
+    corrected = [dict(row, status="in_progress") if row["issue_id"] == "9" else row for row in CASE_ISSUES]
+    differs = CASE_HISTORY + [(AS_OF, corrected, "2026-11-20-dddddddd")]
+    assert len(compute(CASE_ISSUES, history_entries=differs)["series"]["snapshots"]) == 4
+    moved = [dict(row, deadline=None) if row["issue_id"] == "9" else row for row in CASE_ISSUES]
+    differs = CASE_HISTORY + [(AS_OF, moved, "2026-11-20-eeeeeeee")]
+    assert len(compute(CASE_ISSUES, history_entries=differs)["series"]["snapshots"]) == 4
+
+
+def test_unknown_status_stops_with_a_clear_error():
+    with pytest.raises(EtlError, match="status 'finished'"):
+        compute([dict(issue_id="1", status="finished")])
+
+
+def test_deadline_bucket_edges():
+    rows = [dict(issue_id=str(days), status="in_progress", deadline=AS_OF + dt.timedelta(days=days))
+            for days in (-1, 0, 10, 11, 20, 21)]
+    result = compute(rows)
+    assert result["lists"]["overdue"] == ["-1"]
+    assert result["lists"]["due_10"] == ["0", "10"]
+    assert result["lists"]["due_20"] == ["11", "20"]
+    assert result["figures"]["deadline.later"] == 1
+
+
+def test_a_deadline_moved_earlier_is_not_an_extension():
+    rows = [dict(issue_id="1", status="open", deadline=D(2026, 12, 1))]
+    earlier = [(D(2026, 6, 1), [dict(issue_id="1", status="open", deadline=D(2026, 12, 31))])]
+    assert compute(rows, history_entries=earlier)["figures"]["issues.deadline_extended"] == 0
+
+
+def test_rate_claims_round_half_up_and_missing_values_never_match():
+    rows = [dict(issue_id=str(n), status="done" if n == 0 else "open") for n in range(16)]
+    claims = [{"label": "完成率", "metric": "rate.completion", "value": 6.3},  # 1/16 = 6.25%
+              {"label": "空", "metric": "issues.unknown", "value": None}]
+    checked = compute(rows, claims=claims)["claims"]
+    assert [(c["computed"], c["matches"]) for c in checked] == [(6.3, True), (None, False)]
+
+
+def test_lists_sort_overdue_by_lateness_then_natural_id():
+    rows = [dict(issue_id="10", status="open", deadline=D(2026, 11, 1)),
+            dict(issue_id="2", status="open", deadline=D(2026, 11, 1)),
+            dict(issue_id="3", status="open", deadline=D(2026, 1, 1))]
+    assert compute(rows)["lists"]["overdue"] == ["3", "2", "10"]
+
+
+def test_group_ties_sort_by_name():
+    rows = [dict(issue_id="1", status="open", area="乙"), dict(issue_id="2", status="open", area="甲"),
+            dict(issue_id="3", status="open", area="")]
+    assert [g["name"] for g in compute(rows)["groups"]["area"]] == ["乙", "未填写", "甲"]
+
+
+# ---- invariants -------------------------------------------------------------------------------
+
+NAMES = st.sampled_from([None, "", "甲", "乙", "丙"])
+OFFSET_DAYS = st.integers(min_value=-400, max_value=100)
+
+
+def _maybe_date(offsets=OFFSET_DAYS):
+    return st.one_of(st.none(), offsets.map(lambda days: AS_OF + dt.timedelta(days=days)))
+
+
+ISSUE = st.fixed_dictionaries({
+    "status": st.sampled_from(schema.STATUSES), "unit": NAMES, "area": NAMES, "category": NAMES,
+    "channel": NAMES, "identified_on": _maybe_date(), "deadline": _maybe_date(),
+    "completed_on": _maybe_date(), "satisfaction": st.one_of(
+        st.none(), st.floats(min_value=0, max_value=100, allow_nan=False).map(lambda x: round(x, 2))),
+})
+OPINION = st.fixed_dictionaries({"channel": NAMES, "replied": st.sampled_from([None, True, False])})
+
+
+@st.composite
+def campaigns(draw):
+    """Issues, opinions and up to three earlier snapshots of some of those issues."""
+    rows = [dict(row, issue_id=f"Q-{n}") for n, row in enumerate(draw(st.lists(ISSUE, max_size=20)))]
+    opinions = [dict(row, feedback_id=f"F{n}") for n, row in enumerate(draw(st.lists(OPINION, max_size=10)))]
+    dates = sorted(draw(st.lists(st.integers(min_value=1, max_value=200), max_size=3, unique=True)),
+                   reverse=True)
+    earlier = []
+    for days_before in dates:
+        past = [dict(issue_id=row["issue_id"], status=draw(st.sampled_from(schema.STATUSES)),
+                     deadline=draw(_maybe_date())) for row in rows if draw(st.booleans())]
+        earlier.append((AS_OF - dt.timedelta(days=days_before), past))
+    return rows, opinions, earlier
+
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(campaigns())
+def test_invariants(campaign):
+    rows, opinions, earlier = campaign
+    result = compute(rows, opinions, history_entries=earlier)
+    f = result["figures"]
+    json.dumps(result, allow_nan=False)
+    for key, value in f.items():
+        assert value is None or isinstance(value, (int, float)), key
+        if ".rate." in f".{key}" and value is not None:
+            assert 0 <= value <= 1, key
+    assert f["issues.total"] == len(rows) == sum(f[f"issues.{s}"] for s in schema.STATUSES)
+    assert f["issues.done"] <= f["issues.total"]
+    assert f["feedback.total"] == len(opinions)
+    if any(row["replied"] is not None for row in opinions):
+        assert f["feedback.replied"] <= f["feedback.total"]
+    else:
+        assert f["feedback.replied"] is None and f["rate.reply"] is None
+    for kind in ("unit", "area", "category", "channel"):
+        names = [g["name"] for g in result["groups"][kind]]
+        assert len(set(names)) == len(names) and "" not in names and None not in names
+        assert sum(g["figures"]["total"] for g in result["groups"][kind]) == f["issues.total"]
+        for group in result["groups"][kind]:
+            for key, value in group["figures"].items():
+                assert f[f"{kind}.{group['slug']}.{key}"] == value
+    assert sum(g["figures"]["feedback.total"] for g in result["groups"]["channel"]) == len(opinions)
+    pending = sum(row["status"] not in ("done", "long_term") for row in rows)
+    buckets = [f[f"deadline.{n}"] for n in ("overdue", "within_10", "within_20", "later", "none")]
+    assert sum(buckets) == pending
+    assert f["deadline.overdue"] == f["issues.overdue"] == len(result["lists"]["overdue"])
+    assert len(result["lists"]["due_10"]) == f["deadline.within_10"]
+    assert len(result["lists"]["due_20"]) == f["deadline.within_20"]
+    assert set(result["lists"]["stale"]) <= {r["issue_id"] for r in rows
+                                              if r["status"] not in ("done", "long_term")}
+    assert f["issues.done_with_deadline"] <= f["issues.done"]
+    if any(row["completed_on"] is not None for row in rows):
+        assert f["issues.done_on_time"] <= f["issues.done_with_deadline"]
+    else:
+        assert f["issues.done_on_time"] is None and f["rate.on_time"] is None
+    assert result["series"]["snapshots"][-1]["total"] == len(rows)
+    burnup = result["series"]["burnup"]
+    for before, after in zip(burnup, burnup[1:]):
+        assert before["identified"] <= after["identified"] and before["done"] <= after["done"]
+
+
+@FAST
+@given(campaigns(), st.randoms(use_true_random=False))
+def test_deterministic_and_independent_of_row_order(campaign, random):
+    rows, opinions, earlier = campaign
+    first = metrics.to_json(compute(rows, opinions, history_entries=earlier))
+    assert metrics.to_json(compute(rows, opinions, history_entries=earlier)) == first
+    shuffled_rows, shuffled_opinions = rows[:], opinions[:]
+    random.shuffle(shuffled_rows)
+    random.shuffle(shuffled_opinions)
+    assert metrics.to_json(compute(shuffled_rows, shuffled_opinions, history_entries=earlier)) == first
+
+
+@FAST
+@given(campaigns())
+def test_without_history_nothing_is_stale_and_first_deadline_is_current(campaign):
+    rows, opinions, _ = campaign
+    f = compute(rows, opinions)["figures"]
+    assert f["issues.stale"] == 0
+    assert f["rate.on_time"] == f["rate.on_time_current"]
+    assert f["issues.deadline_extended"] == 0
+    assert f["issues.overdue_first_deadline"] == f["issues.overdue"]
+
+
+@st.composite
+def extended_deadlines(draw):
+    """Issues with history in which every deadline was only ever moved later, never removed."""
+    rows, opinions, _ = draw(campaigns())
+    dated = [row for row in rows if row["deadline"] is not None]
+    earlier = []
+    for days_before in (90, 30):
+        past = [dict(issue_id=row["issue_id"], status="in_progress",
+                     deadline=row["deadline"] - dt.timedelta(days=draw(st.integers(0, 60))))
+                for row in dated if draw(st.booleans())]
+        earlier.append((AS_OF - dt.timedelta(days=days_before), past))
+    return rows, opinions, earlier
+
+
+@FAST
+@given(extended_deadlines())
+def test_on_time_against_first_deadline_never_beats_current(campaign):
+    rows, opinions, earlier = campaign
+    f = compute(rows, opinions, history_entries=earlier)["figures"]
+    if f["rate.on_time"] is not None:
+        assert f["rate.on_time"] <= f["rate.on_time_current"]
+    assert f["issues.overdue_first_deadline"] >= f["issues.overdue"]
+
+
+@FAST
+@given(campaigns(), st.data())
+def test_a_snapshot_with_earlier_deadlines_never_raises_on_time(campaign, data):
+    rows, opinions, earlier = campaign
+    before = compute(rows, opinions, history_entries=earlier)
+    first = history.first_deadlines(history.issue_records(issues_frame(rows)),
+                                    [history.past_snapshot(when, issues_frame(past))
+                                     for when, past in earlier])
+    # The new snapshot shows deadlines no later than the first one known so far: the
+    # current deadline is then an extension of it.
+    added = [dict(issue_id=issue_id, status="open",
+                  deadline=deadline - dt.timedelta(days=data.draw(st.integers(0, 30))))
+             for issue_id, deadline in sorted(first.items()) if data.draw(st.booleans())]
+    position = data.draw(st.integers(0, len(earlier)))
+    when = AS_OF - dt.timedelta(days=250) if position == 0 else earlier[position - 1][0]
+    more = earlier[:position] + [(when, added)] + earlier[position:]
+    after = compute(rows, opinions, history_entries=more)["figures"]
+    assert after["issues.done_with_deadline"] == before["figures"]["issues.done_with_deadline"]
+    if before["figures"]["rate.on_time"] is not None:
+        assert after["rate.on_time"] <= before["figures"]["rate.on_time"]
+
+
+@FAST
+@given(campaigns(), st.data())
+def test_a_claim_of_the_computed_figure_matches(campaign, data):
+    rows, opinions, earlier = campaign
+    plain = compute(rows, opinions, history_entries=earlier)
+    candidates = sorted(key for key, value in plain["figures"].items() if value is not None)
+    metric = data.draw(st.sampled_from(candidates))
+    value = plain["figures"][metric]
+    stated = float(metrics._claim_value(figures.kind(metric), value))
+    claimed = compute(rows, opinions, history_entries=earlier,
+                      claims=[{"label": "x", "metric": metric, "value": stated, "date": None,
+                               "source": ""}])
+    assert claimed["claims"][0]["matches"], (metric, value, stated)
+    assert {k: v for k, v in claimed["figures"].items() if not k.startswith("claim.")} == plain["figures"]
+
+
+@FAST
+@given(campaigns())
+def test_compute_does_not_change_its_inputs(campaign):
+    rows, opinions, earlier = campaign
+    issues, feedback = issues_frame(rows), feedback_frame(opinions)
+    frames = [(when, issues_frame(past)) for when, past in earlier]
+    metrics.compute(issues, feedback, as_of=AS_OF, threshold=80, stale_weeks=8, claims=[],
+                    history=frames)
+    pd.testing.assert_frame_equal(issues, issues_frame(rows))
+    pd.testing.assert_frame_equal(feedback, feedback_frame(opinions))
+    for (_, frame), (_, past) in zip(frames, earlier):
+        pd.testing.assert_frame_equal(frame, issues_frame(past))
+
+
+# ---- run, derive and the snapshot chain -------------------------------------------------------
+
+def _write_snapshot(folder, snapshot_id, as_of, rows, previous=None, feedback=None, metrics_json=None):
+    folder.mkdir(parents=True)
+    tables.write_table(issues_frame(rows), folder / "issues.csv", "issues")
+    if feedback is not None:
+        tables.write_table(feedback_frame(feedback), folder / "feedback.csv", "feedback")
+    if metrics_json is not None:
+        (folder / "metrics.json").write_text(metrics_json, encoding="utf-8")
+    manifest = {"snapshot_id": snapshot_id, "as_of": as_of.isoformat(),
+                "previous": {"snapshot_id": previous, "manifest_sha256": "0" * 64} if previous else None}
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def published(write_config, tmp_path):
+    """A config with claims, the case tables in tables/, and the case history as two snapshots."""
+    from etl.config import load_config
+    # Parameters away from the defaults, so derive must take them from metrics.json.
+    config = load_config(write_config(stale_weeks=16, satisfaction_threshold=85, claims=[
+        {"label": "已整改", "metric": "issues.done", "value": 3, "date": D(2026, 10, 31),
+         "source": "报告"},
+        {"label": "完成率", "metric": "rate.completion", "value": 33.3}]))
+    tables.write_table(issues_frame(CASE_ISSUES), config.work_dir / "tables" / "issues.csv", "issues")
+    tables.write_table(feedback_frame(CASE_FEEDBACK), config.work_dir / "tables" / "feedback.csv",
+                       "feedback")
+    # Folder names sort opposite to the chain, so only the previous links give the order.
+    (older_when, older_rows, older_id), (newer_when, newer_rows, newer_id) = CASE_HISTORY
+    _write_snapshot(config.snapshots_dir / "b", older_id, older_when, older_rows)
+    _write_snapshot(config.snapshots_dir / "a", newer_id, newer_when, newer_rows, previous=older_id)
+    return config
+
+
+def test_run_writes_metrics_json(published):
+    path = metrics.run(published)
+    assert path == published.work_dir / "metrics.json"
+    text = path.read_text(encoding="utf-8")
+    assert text.endswith("}\n") and "住建局" in text
+    written = json.loads(text)
+    assert written["figures"]["rate.on_time"] == 0.5  # the history was read in chain order
+    assert written["lists"]["stale"] == []  # 111 days unchanged is under 16 weeks
+    assert written["parameters"] == {"satisfaction_threshold": 85, "stale_weeks": 16}
+    assert written["figures"]["satisfaction.satisfied"] == 1
+    assert [s["snapshot_id"] for s in written["series"]["snapshots"]] == [
+        "2026-08-01-aaaaaaaa", "2026-10-15-bbbbbbbb", None]
+    assert [(c["claimed"], c["matches"], c["date"]) for c in written["claims"]] == [
+        (3, True, "2026-10-31"), (33.3, True, None)]
+    assert metrics.run(published).read_text(encoding="utf-8") == text
+
+
+def test_derive_reproduces_what_run_wrote(published, tmp_path):
+    text = metrics.run(published).read_text(encoding="utf-8")
+    snapshots = history.chain(published.snapshots_dir)
+    current = tmp_path / "current"
+    current.mkdir()
+    for name in ("issues.csv", "feedback.csv"):
+        shutil.copy(published.work_dir / "tables" / name, current / name)
+    (current / "metrics.json").write_text(text, encoding="utf-8")
+    assert metrics.to_json(metrics.derive(snapshots + [current])) == text
+    # A figure changed after the fact no longer matches what the data says.
+    tables.write_table(issues_frame(CASE_ISSUES[:-1]), current / "issues.csv", "issues")
+    assert metrics.derive(snapshots + [current])["figures"] != json.loads(text)["figures"]
+
+
+def test_derive_without_feedback_counts_no_opinions(tmp_path):
+    rows = [dict(issue_id="1", status="done")]
+    result = compute(rows)
+    folder = _write_snapshot(tmp_path / "s", "s", AS_OF, rows, metrics_json=metrics.to_json(result))
+    assert metrics.derive([folder]) == json.loads(metrics.to_json(result))
+
+
+def test_chain_follows_previous_links(tmp_path):
+    _write_snapshot(tmp_path / "z", "one", D(2026, 1, 1), [])
+    _write_snapshot(tmp_path / "y", "two", D(2026, 2, 1), [], previous="one")
+    _write_snapshot(tmp_path / "x", "three", D(2026, 3, 1), [], previous="two")
+    assert [p.name for p in history.chain(tmp_path)] == ["z", "y", "x"]
+    assert history.chain(tmp_path / "nothing-here") == []
+
+
+def test_chain_with_two_heads_is_an_error(tmp_path):
+    _write_snapshot(tmp_path / "a", "one", D(2026, 1, 1), [])
+    _write_snapshot(tmp_path / "b", "two", D(2026, 2, 1), [])
+    with pytest.raises(SnapshotError, match="2 newest snapshots"):
+        history.chain(tmp_path)
+
+
+def test_chain_with_a_missing_link_is_an_error(tmp_path):
+    _write_snapshot(tmp_path / "b", "two", D(2026, 2, 1), [], previous="one")
+    with pytest.raises(SnapshotError, match="missing"):
+        history.chain(tmp_path)

@@ -1,0 +1,309 @@
+"""Snapshots: files, manifest, datapackage, determinism, chain, immutability and signing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "cases" / "snapshots"))
+import snapshot_factory as factory  # noqa: E402
+
+from etl import snapshot  # noqa: E402
+from etl.errors import SnapshotError  # noqa: E402
+
+ISSUES = [
+    factory.issue("2", "done", deadline="2026-06-30", satisfaction=92.5),
+    factory.issue("1", title="=HYPERLINK(\"http://x\")", deadline="2026-12-31"),
+    factory.issue("10", "long_term", deadline_note="长期坚持"),
+]
+FEEDBACK = [
+    {"feedback_id": "f1", "received_on": "2026-03-01", "channel": "热线", "replied": True,
+     "issue_id": "1"},
+    {"feedback_id": "f2", "received_on": "2026-03-02", "channel": "信箱", "replied": False},
+]
+
+
+def _publish(root: Path, as_of: str = "2026-11-01", issues=ISSUES, feedback=FEEDBACK, **kw) -> Path:
+    config = factory.make_config(root, as_of, **kw)
+    return factory.publish(config, issues, feedback)
+
+
+def _listing(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_snapshot_holds_every_file_with_matching_manifest(tmp_path):
+    folder = _publish(tmp_path)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "datapackage.json", "feedback.csv", "feedback.json", "issues.csv", "issues.json",
+        "manifest.json", "metrics.json"]
+    manifest = snapshot.read_manifest(folder)
+    assert folder.name == manifest["snapshot_id"]
+    assert manifest["snapshot_id"].startswith("2026-11-01-") and len(manifest["snapshot_id"]) == 19
+    assert manifest["previous"] is None
+    assert manifest["row_counts"] == {"issues": 3, "feedback": 2}
+    assert manifest["tool"] == snapshot.TOOL
+    assert manifest["sources"][0]["file"] == "问题清单.xlsx"
+    for name, entry in manifest["files"].items():
+        data = (folder / name).read_bytes()
+        assert entry == {"sha256": snapshot.sha256_hex(data), "bytes": len(data)}
+    # metrics.json is copied byte for byte
+    work_metrics = (tmp_path / "build" / "metrics.json").read_bytes()
+    assert (folder / "metrics.json").read_bytes() == work_metrics
+    # deterministic JSON spelling for the manifest itself
+    assert (folder / "manifest.json").read_bytes() == snapshot.canonical_json(manifest)
+
+
+def test_csv_has_bom_is_sorted_and_defused(tmp_path):
+    folder = _publish(tmp_path)
+    data = (folder / "issues.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert b"\r" not in data
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[0] == "issue_id,title,description,unit,owner,deadline,deadline_note,status,satisfaction"
+    assert [line.split(",")[0] for line in lines[1:]] == ["1", "10", "2"]
+    assert "'=HYPERLINK" in lines[1]
+    records = json.loads((folder / "issues.json").read_text(encoding="utf-8"))
+    assert records[0]["title"] == "=HYPERLINK(\"http://x\")"  # JSON keeps the real text
+    assert records[2]["satisfaction"] == 92.5
+
+
+def test_datapackage_is_v2_and_frictionless_accepts_it(tmp_path):
+    frictionless = pytest.importorskip("frictionless")
+    folder = _publish(tmp_path)
+    package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    assert package["$schema"] == "https://datapackage.org/profiles/2.0/datapackage.json"
+    issues, feedback = package["resources"]
+    assert issues["schema"]["primaryKey"] == ["issue_id"]
+    status = next(f for f in issues["schema"]["fields"] if f["name"] == "status")
+    assert status["constraints"]["enum"] == ["open", "in_progress", "done", "long_term", "rework"]
+    assert issues["hash"] == "sha256:" + snapshot.sha256_hex((folder / "issues.csv").read_bytes())
+    assert feedback["schema"]["foreignKeys"][0]["reference"]["resource"] == "issues"
+    report = frictionless.validate(str(folder / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+
+
+def test_frictionless_rejects_a_bad_status(tmp_path):
+    """The validation above can fail: a status outside the enum (hash fixed up) is caught."""
+    frictionless = pytest.importorskip("frictionless")
+    folder = _publish(tmp_path)
+    copy = shutil.copytree(folder, tmp_path / "copy")
+    csv_path = copy / "issues.csv"
+    csv_path.write_bytes(csv_path.read_bytes().replace(b",long_term,", b",finished!,"))
+    package = json.loads((copy / "datapackage.json").read_text(encoding="utf-8"))
+    package["resources"][0]["hash"] = "sha256:" + snapshot.sha256_hex(csv_path.read_bytes())
+    package["resources"][0]["bytes"] = len(csv_path.read_bytes())
+    (copy / "datapackage.json").write_bytes(snapshot.canonical_json(package))
+    report = frictionless.validate(str(copy / "datapackage.json"))
+    assert not report.valid
+    assert "constraint-error" in {row[0] for row in report.flatten(["type"])}
+
+
+def test_foreign_key_left_out_when_feedback_links_an_unpublished_issue(tmp_path):
+    frictionless = pytest.importorskip("frictionless")
+    feedback = FEEDBACK + [{"feedback_id": "f3", "channel": "热线", "issue_id": "999"}]
+    folder = _publish(tmp_path, feedback=feedback)
+    package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    assert "foreignKeys" not in package["resources"][1]["schema"]
+    assert frictionless.validate(str(folder / "datapackage.json")).valid
+
+
+def test_same_inputs_give_byte_identical_snapshots(tmp_path):
+    first = _publish(tmp_path / "a")
+    second = _publish(tmp_path / "b")
+    assert first.name == second.name
+    assert _listing(first) == _listing(second)
+
+
+def test_different_data_same_day_gets_a_new_id(tmp_path):
+    first = _publish(tmp_path / "a")
+    second = _publish(tmp_path / "b", issues=ISSUES[:2])
+    assert first.name[:10] == second.name[:10] and first.name != second.name
+
+
+def test_second_publish_links_the_first_by_manifest_hash(tmp_path):
+    first = _publish(tmp_path)
+    second = _publish(tmp_path, "2026-11-20", issues=ISSUES[:2])
+    previous = snapshot.read_manifest(second)["previous"]
+    assert previous == {"snapshot_id": first.name,
+                        "manifest_sha256": snapshot.sha256_hex((first / "manifest.json").read_bytes())}
+    assert snapshot.chain(tmp_path / "snapshots") == [first, second]
+    assert not any((tmp_path / "build" / "stage" / "snapshot").iterdir())
+
+
+def test_rerun_of_a_committed_publish_is_a_no_op(tmp_path):
+    first = _publish(tmp_path)
+    second = _publish(tmp_path, "2026-11-20", issues=ISSUES[:2])
+    before = _listing(second)
+    config = factory.make_config(tmp_path, "2026-11-20")
+    staged = snapshot.run(config)
+    assert staged.name == second.name
+    assert _listing(staged) == before
+    assert snapshot.read_manifest(staged)["previous"]["snapshot_id"] == first.name  # not itself
+    assert snapshot.commit(config) == second
+    assert _listing(second) == before
+    assert snapshot.chain(tmp_path / "snapshots") == [first, second]
+
+
+def test_rerun_with_real_metrics_is_a_no_op(tmp_path):
+    from etl import metrics
+    made = []
+    for as_of, issues in (("2026-11-01", ISSUES[:2]), ("2026-11-20", ISSUES), ("2026-11-20", ISSUES)):
+        config = factory.make_config(tmp_path, as_of)
+        factory.write_inputs(config, issues, FEEDBACK)
+        metrics.run(config)
+        snapshot.run(config)
+        made.append(snapshot.commit(config))
+    assert made[2] == made[1]
+    assert len(snapshot.chain(tmp_path / "snapshots")) == 2
+
+
+def test_rerun_refuses_to_overwrite_an_edited_snapshot(tmp_path):
+    first = _publish(tmp_path)
+    (first / "issues.csv").write_bytes((first / "issues.csv").read_bytes() + b"x\n")
+    config = factory.make_config(tmp_path, "2026-11-01")
+    with pytest.raises(SnapshotError, match="already exists with different content"):
+        snapshot.run(config)
+
+
+def test_commit_refuses_to_overwrite_a_different_snapshot(tmp_path):
+    config = factory.make_config(tmp_path, "2026-11-01")
+    factory.write_inputs(config, ISSUES, FEEDBACK)
+    staged = snapshot.run(config)
+    (tmp_path / "snapshots" / staged.name).mkdir(parents=True)
+    (tmp_path / "snapshots" / staged.name / "manifest.json").write_bytes(b"{}")
+    with pytest.raises(SnapshotError, match="already exists with different content"):
+        snapshot.commit(config)
+
+
+def test_commit_without_a_staged_snapshot_says_what_to_do(tmp_path):
+    with pytest.raises(SnapshotError, match="run `python -m etl snapshot`"):
+        snapshot.commit(factory.make_config(tmp_path, "2026-11-01"))
+
+
+def test_commit_notices_a_publish_that_landed_meanwhile(tmp_path):
+    config = factory.make_config(tmp_path, "2026-11-20")
+    factory.write_inputs(config, ISSUES, FEEDBACK)
+    snapshot.run(config)
+    _publish(tmp_path / "other", snapshots_dir=tmp_path / "snapshots")
+    with pytest.raises(SnapshotError, match="another publish committed meanwhile"):
+        snapshot.commit(config)
+
+
+def test_publish_dated_before_the_newest_snapshot_is_refused(tmp_path):
+    _publish(tmp_path, "2026-11-20")
+    with pytest.raises(SnapshotError, match="before the newest snapshot"):
+        _publish(tmp_path, "2026-11-01", issues=ISSUES[:1])
+
+
+def test_stale_metrics_are_refused(tmp_path):
+    config = factory.make_config(tmp_path, "2026-11-01")
+    factory.write_inputs(config, ISSUES, FEEDBACK)
+    (tmp_path / "build" / "metrics.json").write_text('{"as_of": "2026-10-01", "figures": {}}')
+    with pytest.raises(SnapshotError, match="metrics.json is for 2026-10-01"):
+        snapshot.run(config)
+
+
+def test_missing_tables_name_the_file_and_the_stage(tmp_path):
+    config = factory.make_config(tmp_path, "2026-11-01")
+    with pytest.raises(SnapshotError, match=r"tables/issues.csv is missing[\s\S]*etl transform"):
+        snapshot.run(config)
+
+
+def test_chain_detects_an_edited_older_manifest(tmp_path):
+    first = _publish(tmp_path)
+    _publish(tmp_path, "2026-11-20", issues=ISSUES[:2])
+    (first / "manifest.json").write_bytes((first / "manifest.json").read_bytes() + b"\n")
+    with pytest.raises(SnapshotError, match="older manifest was edited"):
+        snapshot.chain(tmp_path / "snapshots")
+
+
+def test_chain_detects_two_heads(tmp_path):
+    _publish(tmp_path)
+    second = _publish(tmp_path, "2026-11-20", issues=ISSUES[:2])
+    manifest = snapshot.read_manifest(second)
+    manifest["previous"] = None
+    (second / "manifest.json").write_bytes(snapshot.canonical_json(manifest))
+    with pytest.raises(SnapshotError, match="2 chain heads"):
+        snapshot.chain(tmp_path / "snapshots")
+    with pytest.raises(SnapshotError, match="broken chain"):
+        _publish(tmp_path, "2026-11-21", issues=ISSUES[:1])
+
+
+def test_chain_detects_a_fork(tmp_path):
+    first = _publish(tmp_path)
+    second = _publish(tmp_path, "2026-11-20", issues=ISSUES[:2])
+    fork = tmp_path / "snapshots" / "2026-11-20-ffffffff"
+    shutil.copytree(second, fork)
+    manifest = snapshot.read_manifest(fork)
+    manifest["snapshot_id"] = fork.name
+    (fork / "manifest.json").write_bytes(snapshot.canonical_json(manifest))
+    with pytest.raises(SnapshotError, match=f"fork: .* name {first.name} as previous"):
+        snapshot.chain(tmp_path / "snapshots")
+
+
+def test_chain_of_a_missing_folder_is_empty(tmp_path):
+    assert snapshot.chain(tmp_path / "nothing") == []
+
+
+def _minisign() -> str:
+    binary = shutil.which("minisign")
+    if binary is None:
+        pytest.skip("minisign is not installed (apt-get install minisign)")
+    return binary
+
+
+def _keypair(tmp_path: Path, password: str = "") -> tuple[Path, Path]:
+    binary = _minisign()
+    secret, public = tmp_path / "keys" / "minisign.key", tmp_path / "keys" / "minisign.pub"
+    secret.parent.mkdir(parents=True, exist_ok=True)
+    command = [binary, "-G", "-f", "-p", str(public), "-s", str(secret)]
+    stdin = f"{password}\n{password}\n".encode() if password else b""
+    subprocess.run(command + ([] if password else ["-W"]), input=stdin, check=True,
+                   capture_output=True, timeout=60)
+    return secret, public
+
+
+def test_signed_manifest_verifies_and_is_deterministic(tmp_path):
+    binary = _minisign()
+    secret, public = _keypair(tmp_path)
+    config = factory.make_config(tmp_path, "2026-11-01")
+    assert snapshot.public_key(config) is None
+    config.minisign_key = secret
+    assert snapshot.public_key(config) == public
+    signed = []
+    for name in ("a", "b"):
+        config = factory.make_config(tmp_path / name, "2026-11-01")
+        config.minisign_key = secret
+        signed.append(factory.publish(config, ISSUES, FEEDBACK))
+    signature = signed[0] / "manifest.json.minisig"
+    assert signature.read_bytes() == (signed[1] / "manifest.json.minisig").read_bytes()
+    subprocess.run([binary, "-V", "-p", str(public), "-m", str(signed[0] / "manifest.json")],
+                   check=True, capture_output=True)
+    (signed[0] / "manifest.json").write_bytes((signed[0] / "manifest.json").read_bytes() + b" ")
+    tampered = subprocess.run([binary, "-V", "-p", str(public), "-m",
+                               str(signed[0] / "manifest.json")], capture_output=True)
+    assert tampered.returncode != 0
+
+
+@pytest.mark.slow  # minisign's scrypt key stretching takes seconds per use
+def test_signing_with_a_password_from_the_environment(tmp_path, monkeypatch):
+    binary = _minisign()
+    secret, public = _keypair(tmp_path, password="s3cret")
+    config = factory.make_config(tmp_path, "2026-11-01")
+    config.minisign_key, config.minisign_password_env = secret, "GONGSHI_TEST_MINISIGN"
+    factory.write_inputs(config, ISSUES, FEEDBACK)
+    with pytest.raises(SnapshotError, match="GONGSHI_TEST_MINISIGN is empty"):
+        snapshot.run(config)
+    monkeypatch.setenv("GONGSHI_TEST_MINISIGN", "wrong")
+    with pytest.raises(SnapshotError, match="minisign could not sign"):
+        snapshot.run(config)
+    monkeypatch.setenv("GONGSHI_TEST_MINISIGN", "s3cret")
+    staged = snapshot.run(config)
+    subprocess.run([binary, "-V", "-p", str(public), "-m", str(staged / "manifest.json")],
+                   check=True, capture_output=True)

@@ -1,0 +1,235 @@
+"""Verify: a good site passes; any edit to a snapshot, the chain or a page figure fails it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "cases" / "snapshots"))
+import snapshot_factory as factory  # noqa: E402
+from snapshot_factory import span  # noqa: E402
+
+from etl import snapshot, verify  # noqa: E402
+from etl.errors import VerifyFailed  # noqa: E402
+
+I = factory.issue
+FIRST = [I("1", "done"), I("2"), I("3", "in_progress")]
+SECOND = [I("1", "done"), I("2", "done"), I("3", "in_progress"), I("4")]
+FEEDBACK = [{"feedback_id": "f1", "channel": "热线", "replied": True},
+            {"feedback_id": "f2", "channel": "热线", "replied": False}]
+HOME = ("<html><body><h1>整改公示</h1>"
+        f"<p>问题 {span('issues.total', '4')} 条，已完成 {span('issues.done', '2')} 条，"
+        f"完成率 {span('rate.completion', '50.0%')}。</p>"
+        f"<p>意见 {span('feedback.total', '2')}，答复率 {span('rate.reply', '50.0%')}</p>"
+        "</body></html>")
+UNIT = f'<p><span data-figure="issues.total" class="note gs-figure">\n 4 </span></p>'
+
+
+@pytest.fixture
+def site(tmp_path) -> Path:
+    first = factory.publish(factory.make_config(tmp_path, "2026-11-01"), FIRST, FEEDBACK)
+    second = factory.publish(factory.make_config(tmp_path, "2026-11-20"), SECOND, FEEDBACK)
+    return factory.make_site(tmp_path, [first, second],
+                             {"index.html": HOME, "units/u-1/index.html": UNIT})
+
+
+def _run(site: Path, **kw) -> None:
+    verify.run(site, derive=kw.pop("derive", factory.derive_stub),
+               format_figure=kw.pop("format_figure", factory.format_stub))
+
+
+def _problems(site: Path, **kw) -> list[str]:
+    with pytest.raises(VerifyFailed) as caught:
+        _run(site, **kw)
+    return caught.value.problems
+
+
+def _snapshots(site: Path) -> list[Path]:
+    return sorted((site / "data" / "snapshots").iterdir())
+
+
+def test_a_good_site_passes(site):
+    _run(site)
+
+
+def test_figure_spans_are_read_with_entities_and_any_attribute_order():
+    html = (f'<p>{span("a", "1&#44;234")} <span class="x gs-figure" data-figure="b">5'
+            '<span class="unit">%</span></span><span class="gs-other" data-figure="c">9</span></p>')
+    assert [(key, text) for key, text, _ in verify.figure_spans(html)] == [("a", "1,234"), ("b", "5%")]
+
+
+def test_editing_a_past_snapshot_csv_fails(site):
+    past = _snapshots(site)[0] / "issues.csv"
+    data = bytearray(past.read_bytes())
+    data[-2] ^= 0x01  # one byte
+    past.write_bytes(bytes(data))
+    problems = _problems(site)
+    assert any(str(past) in p and "was edited" in p for p in problems), problems
+
+
+def test_editing_a_past_manifest_breaks_the_chain(site):
+    manifest_path = _snapshots(site)[0] / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["row_counts"]["issues"] = 99
+    manifest_path.write_bytes(snapshot.canonical_json(manifest))
+    problems = _problems(site)
+    assert any("broken chain" in p and "older manifest was edited" in p for p in problems), problems
+
+
+def test_rewriting_a_past_snapshot_consistently_still_breaks_the_chain(site):
+    """Editing a CSV and re-hashing its manifest moves the problem to the next link."""
+    past = _snapshots(site)[0]
+    (past / "issues.csv").write_bytes((past / "issues.csv").read_bytes().replace(b",open", b",done"))
+    manifest = snapshot.read_manifest(past)
+    data = (past / "issues.csv").read_bytes()
+    manifest["files"]["issues.csv"] = {"sha256": snapshot.sha256_hex(data), "bytes": len(data)}
+    (past / "manifest.json").write_bytes(snapshot.canonical_json(manifest))
+    problems = _problems(site)
+    assert len(problems) == 1 and "older manifest was edited" in problems[0]
+
+
+def test_changing_a_figure_on_a_page_fails_and_names_it(site):
+    page = site / "index.html"
+    page.write_text(page.read_text(encoding="utf-8").replace(
+        span("rate.completion", "50.0%"), span("rate.completion", "75.0%")), encoding="utf-8")
+    assert _problems(site) == [
+        "index.html:1: figure 'rate.completion' shows '75.0%', the data gives '50.0%'"]
+
+
+def test_every_mismatch_is_listed_together(site):
+    (site / "units" / "u-1" / "index.html").write_text(
+        UNIT.replace(">\n 4 <", ">5<") + span("issues.secret", "1"), encoding="utf-8")
+    (site / "data" / "latest.json").write_text('{"snapshot_id": "nope"}', encoding="utf-8")
+    problems = _problems(site)
+    assert problems == [
+        f"{site / 'data' / 'latest.json'}: names nope, but the newest snapshot is "
+        f"{_snapshots(site)[1].name}",
+        "units/u-1/index.html:1: figure 'issues.total' shows '5', the data gives '4'",
+        "units/u-1/index.html:1: figure 'issues.secret' shows '1' but the data has no such figure",
+    ]
+
+
+def test_metrics_json_must_agree_with_the_re_derived_figures(site):
+    def derive_more_done(snapshot_dirs):
+        result = factory.derive_stub(snapshot_dirs)
+        result["figures"]["issues.done"] = 3
+        return result
+
+    problems = _problems(site, derive=derive_more_done)
+    assert any("metrics.json: figure 'issues.done' is 2, re-derived from the data it is 3" in p
+               for p in problems), problems
+    assert any("figure 'issues.done' shows '2', the data gives '3'" in p for p in problems)
+
+
+def test_derive_gets_the_chain_oldest_first(site):
+    seen = []
+
+    def derive(snapshot_dirs):
+        seen.append([p.name for p in snapshot_dirs])
+        return factory.derive_stub(snapshot_dirs)
+
+    _run(site, derive=derive)
+    assert seen == [[p.name for p in _snapshots(site)]]
+
+
+def test_a_crashing_derive_is_reported_not_raised(site):
+    def derive(snapshot_dirs):
+        raise ValueError("bad row")
+
+    assert any("could not re-derive figures" in p and "bad row" in p for p in _problems(site, derive=derive))
+
+
+def test_extra_or_missing_files_fail(site):
+    newest = _snapshots(site)[1]
+    (newest / "notes.txt").write_text("added later")
+    (newest / "feedback.json").unlink()
+    problems = _problems(site)
+    assert any("files not in the manifest: notes.txt" in p for p in problems)
+    assert any("feedback.json: listed in the manifest but missing" in p for p in problems)
+
+
+def test_a_manifest_naming_files_outside_its_folder_fails(site):
+    manifest_path = _snapshots(site)[1] / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["files"]["../../index.html"] = {"sha256": "0" * 64, "bytes": 1}
+    manifest_path.write_bytes(snapshot.canonical_json(manifest))
+    assert any("unsafe file name '../../index.html'" in p for p in _problems(site))
+
+
+def test_a_deleted_snapshot_breaks_the_chain(site):
+    shutil.rmtree(_snapshots(site)[0])
+    assert any("which is not in" in p for p in _problems(site))
+
+
+def test_a_site_without_snapshots_fails(tmp_path):
+    (tmp_path / "site").mkdir()
+    assert any("no snapshots" in p for p in _problems(tmp_path / "site"))
+
+
+def _sign_site(tmp_path: Path) -> Path:
+    if shutil.which("minisign") is None:
+        pytest.skip("minisign is not installed (apt-get install minisign)")
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    subprocess.run(["minisign", "-G", "-W", "-p", str(keys / "minisign.pub"), "-s",
+                    str(keys / "minisign.key")], check=True, capture_output=True, timeout=60)
+    folders = []
+    for as_of, issues in (("2026-11-01", FIRST), ("2026-11-20", SECOND)):
+        config = factory.make_config(tmp_path, as_of)
+        config.minisign_key = keys / "minisign.key"
+        folders.append(factory.publish(config, issues, FEEDBACK))
+    site = factory.make_site(tmp_path, folders, {"index.html": HOME})
+    shutil.copy(keys / "minisign.pub", site / "data" / "minisign.pub")
+    return site
+
+
+def test_signed_site_passes_and_a_bad_signature_fails(tmp_path):
+    site = _sign_site(tmp_path)
+    _run(site)
+    first, second = _snapshots(site)
+    shutil.copy(first / "manifest.json.minisig", second / "manifest.json.minisig")
+    assert any("signature does not verify" in p for p in _problems(site))
+
+
+def test_signed_site_needs_its_newest_snapshot_signed(tmp_path):
+    site = _sign_site(tmp_path)
+    (_snapshots(site)[1] / "manifest.json.minisig").unlink()
+    assert any("the newest snapshot must be signed" in p for p in _problems(site))
+
+
+def test_error_message_lists_problems_and_what_to_do(site):
+    (site / "data" / "latest.json").unlink()
+    with pytest.raises(VerifyFailed) as caught:
+        _run(site)
+    text = caught.value.render()
+    assert text.startswith(f"verify found 1 problem(s) in {site}:\n  - ")
+    assert "what to do: do not publish this site" in text
+    assert caught.value.exit_code == 1
+
+
+def test_default_derive_and_format_come_from_metrics_and_figures(tmp_path, capsys):
+    """With nothing passed (as the CLI does) verify uses etl.metrics.derive and etl.figures."""
+    metrics = pytest.importorskip("etl.metrics")
+    figures = pytest.importorskip("etl.figures")
+    from etl import cli
+
+    folders = []
+    for as_of, issues in (("2026-11-01", FIRST), ("2026-11-20", SECOND)):
+        config = factory.make_config(tmp_path, as_of)
+        factory.write_inputs(config, issues, FEEDBACK)
+        metrics.run(config)
+        snapshot.run(config)
+        folders.append(snapshot.commit(config))
+    computed = json.loads((folders[-1] / "metrics.json").read_text(encoding="utf-8"))["figures"]
+    page = "".join(span(key, figures.format_figure(key, computed[key]))
+                   for key in ("issues.total", "issues.done", "rate.completion"))
+    site = factory.make_site(tmp_path, folders, {"index.html": page})
+    assert cli.main(["verify", str(site)]) == 0
+    (site / "index.html").write_text(page.replace(">4<", ">5<"), encoding="utf-8")
+    assert cli.main(["verify", str(site)]) == 1
+    assert "figure 'issues.total' shows '5', the data gives '4'" in capsys.readouterr().err
