@@ -106,7 +106,8 @@ def _open311_table(records: list[dict], kind: str, name: str, source_name: str) 
         closed = status is not None and status.strip().lower() == "closed"
         cells = {
             "issue_id": record.get("service_request_id"),
-            "description": record.get("description"),
+            # GeoReport makes description optional; the service name is then the best summary.
+            "description": record.get("description") or record.get("service_name"),
             "category": record.get("service_name"),
             "area": record.get("address") or record.get("zipcode"),
             "unit": record.get("agency_responsible"),

@@ -91,7 +91,15 @@ def _attempt(source: Source, session: requests.Session, cache: "_Cache",
             headers["If-Modified-Since"] = cached["last_modified"]
     timeout = options.timeout_seconds
     try:
-        with session.get(url, headers=headers, timeout=(timeout, timeout), stream=True) as response:
+        # A source's own headers often carry an API key; they must not follow a redirect to
+        # another host, so such a source is fetched from its final address only.
+        follow = not options.headers
+        with session.get(url, headers=headers, timeout=(timeout, timeout), stream=True,
+                         allow_redirects=follow) as response:
+            if response.is_redirect:
+                raise _error(source, f"{url} redirects to {response.headers.get('Location')}",
+                             "this source sends its own http.headers, which are not sent on to "
+                             "another address; put the final URL in the config")
             return _handle(source, response, cache, cached)
     except requests.exceptions.SSLError as exc:
         # A certificate problem will not pass by waiting; retrying only hides it.

@@ -114,7 +114,7 @@ DEFAULT_COLUMNS: dict[str, dict[str, str]] = {
     },
 }
 
-# Source status word -> canonical status.  Matching ignores surrounding white space.
+# Source status word -> canonical status.  Matching ignores all white space, then letter case.
 DEFAULT_STATUS_WORDS: dict[str, str] = {
     "已完成": "done", "已整改到位": "done", "已销号": "done", "已銷號": "done",
     "整改完成": "done", "已办结": "done", "已辦結": "done", "完成": "done",

@@ -451,16 +451,18 @@ def read_source(source, config) -> list[RawTable]:
     from etl import http
     data, fetched = http.fetch(source, cache_dir=config.work_dir / "http-cache")
     fetched = dict(fetched or {})
+    # The configured encoding wins; otherwise the charset the server declared, then detection.
+    encoding = source.encoding if source.encoding != "auto" else fetched.get("encoding") or "auto"
     if source.kind == "http":
         table = read_bytes(data, name=source.url, source_name=source.name,
                            fmt=source.format, sheet=source.sheet,
-                           encoding=source.encoding, header_row=source.header_row,
+                           encoding=encoding, header_row=source.header_row,
                            known_headers=known)
     else:
         from etl import adapters
         table = adapters.to_raw_table(
             source.kind, data, name=source.url, source_name=source.name,
-            encoding=None if source.encoding == "auto" else source.encoding)
+            encoding=None if encoding == "auto" else encoding)
         table.meta = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
                       "format": source.kind, "encoding": "", "sheet": "", **(table.meta or {})}
     table.meta["fetched"] = {item: fetched.get(item) for item in ("etag", "last_modified", "status")}

@@ -175,6 +175,22 @@ def test_configured_headers_are_sent(server, tmp_path):
     assert sent["user-agent"].startswith("gongshi/")
 
 
+
+def test_redirect_is_followed_without_private_headers(server, tmp_path):
+    server.routes["/old.csv"] = [Reply(302, b"", {"Location": server.url("/issues.csv")})]
+    server.routes["/issues.csv"] = [csv_reply()]
+    body, _ = http.fetch(make_source(server.url("/old.csv")), tmp_path)
+    assert body == CSV_BODY
+
+
+def test_redirect_with_private_headers_is_refused(server, tmp_path):
+    server.routes["/old.csv"] = [Reply(302, b"", {"Location": "http://127.0.0.2:9/elsewhere.csv"})]
+    source = make_source(server.url("/old.csv"), headers={"X-Api-Key": "k-123"})
+    with pytest.raises(FetchError, match="redirects to http://127.0.0.2:9/elsewhere.csv") as caught:
+        http.fetch(source, tmp_path)
+    assert "put the final URL in the config" in caught.value.render()
+    assert server.count("/old.csv") == 1
+
 # --- retries -----------------------------------------------------------------------------
 
 def test_500_twice_then_200_is_retried_with_exponential_backoff(server, tmp_path):
@@ -338,6 +354,15 @@ def test_charset_meta_lets_sources_read_a_generic_csv(server, tmp_path):
                                encoding=meta["encoding"])
     assert table.headers == ["序号", "问题描述", "整改进展"]
     assert table.rows[0][1] == ["1", "路灯不亮", "已完成"]
+
+
+def test_read_source_uses_the_declared_charset(server, tmp_path, config):
+    # Big5 bytes also decode as GB18030, into the wrong characters: the header must decide.
+    data = "序號,問題描述,整改進展\n1,路燈不亮,已完成\n".encode("big5")
+    server.routes["/big5.csv"] = [Reply(200, data, {"Content-Type": "text/csv; charset=Big5"})]
+    source = make_source(server.url("/big5.csv"))
+    (table,) = sources.read_source(source, config)
+    assert table.rows[0][1] == ["1", "路燈不亮", "已完成"]
 
 
 def test_generic_json_without_charset(server, tmp_path):
