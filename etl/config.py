@@ -80,6 +80,7 @@ class Config:
     stale_weeks: int = 8
     minisign_key: Path | None = None
     minisign_password_env: str = ""
+    site_url: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -94,7 +95,7 @@ DEFAULT_PUBLISHED = {
 
 KNOWN_TOP_KEYS = {
     "title", "region", "language", "as_of", "satisfaction_threshold", "sources", "columns",
-    "status_words", "publish", "paths", "claims", "stale_weeks", "signing",
+    "status_words", "publish", "paths", "claims", "stale_weeks", "signing", "site_url",
 }
 
 
@@ -324,6 +325,10 @@ def load_config(path: str | os.PathLike | None = None, *, as_of: dt.date | None 
         minisign_key=(base / key).resolve() if key else None,
         minisign_password_env=c.get(signing, "password_env", str, "signing.", ""),
     )
+    # Only the 404 page needs it: served at any depth, it must link from the site's own root.
+    config.site_url = c.get(data, "site_url", str, "", "")
+    if config.site_url and not config.site_url.startswith(("http://", "https://")):
+        c.problems.append(f"site_url: {config.site_url!r} must start with http:// or https://")
     if c.problems:
         raise ConfigError(c.problems, path=str(config_path))
     return config

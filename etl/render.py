@@ -312,6 +312,8 @@ def run(config) -> Path:
     mkdocs.update({"site_name": config.title, "docs_dir": "pages", "nav": nav,
                    "site_dir": str(work / "stage" / "site")})
     mkdocs["theme"]["language"] = config.language
+    if config.site_url:
+        mkdocs["site_url"] = config.site_url
     (docs / "mkdocs.yml").write_text(
         yaml.safe_dump(mkdocs, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return docs

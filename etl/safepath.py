@@ -66,7 +66,7 @@ def check_id(value: str, *, what: str = "issue_id", location: Location | None = 
     return value
 
 
-def _fold(value: str) -> str:
+def fold(value: str) -> str:
     # NFKC maps fullwidth ＡＢ１ to AB1; casefold merges case; NFKC again because casefold can
     # produce sequences that normalise further (for example the German sharp s).
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
@@ -80,7 +80,7 @@ def check_unique_casefold(values: Iterable[str], *, what: str = "issue_id") -> N
     first_seen: dict[str, str] = {}
     clashes: list[tuple[str, str]] = []
     for value in values:
-        key = _fold(value)
+        key = fold(value)
         earlier = first_seen.setdefault(key, value)
         if earlier != value and (earlier, value) not in clashes:
             clashes.append((earlier, value))

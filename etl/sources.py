@@ -98,6 +98,13 @@ def _zip_format(data: bytes, where: Location) -> str:
                            + EXPORT_HINT)
 
 
+def _looks_binary(body: bytes) -> bool:
+    """Control bytes other than tab and line breaks in the first 4 KiB: not a text export."""
+    head = body[:4096]
+    control = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 13))
+    return control > len(head) // 100
+
+
 def detect_format(data: bytes, name: str, fmt: str = "auto", *, source_name: str = "") -> str:
     """The reader to use: from the content first, checked against the name and the config."""
     where = _where(source_name, name)
@@ -123,6 +130,11 @@ def detect_format(data: bytes, name: str, fmt: str = "auto", *, source_name: str
         if found == "csv" and expected == "json":
             raise SourceError("expected JSON but the file does not start with [ or {",
                               location=where, hint="check the URL or file, or set format: csv")
+        if not found and _looks_binary(body):
+            raise SourceError(f"named as {expected} but is not a workbook: the bytes are neither "
+                              "a spreadsheet nor text, so the file is damaged or of another kind",
+                              location=where, hint="export the list from the spreadsheet program "
+                                                   "again, or copy the original file again")
         if not found:
             raise SourceError(f"named as {expected} but holds plain text, not a workbook",
                               location=where, hint="if it is CSV, rename it to .csv or set "
@@ -182,6 +194,15 @@ def _table_from_grid(grid: list[tuple[int, list]], *, source_name: str, name: st
     while headers and not headers[-1]:
         headers.pop()
     width = len(headers)
+    for number, cells in non_empty[index + 1:]:
+        for position, cell in enumerate(cells[:width]):
+            if isinstance(cell, str) and "\x00" in cell:
+                # A NUL splits one name into two (县行政审\0批局) and breaks downstream tools.
+                raise SourceError("a NUL character (byte 0) is inside this cell",
+                                  location=Location(source_name, name, sheet, number,
+                                                    headers[position]),
+                                  hint="the export is damaged here: export the file again, or "
+                                       "retype this cell")
     # Every row with content is kept, even if its only values sit under no header: validation
     # then names it, instead of it vanishing here.
     rows = [(number, (list(cells[:width]) + [None] * width)[:width])
@@ -316,6 +337,13 @@ def decode_text(data: bytes, encoding: str, where: Location) -> tuple[str, str]:
         try:
             return data.decode("gb18030"), "gb18030"
         except UnicodeDecodeError as gb_error:
+            if gb_error.end == len(data) and gb_error.start >= utf8_error.start:
+                # Everything decodes up to a half character at the end: an interrupted copy.
+                line = data[: gb_error.start].count(b"\n") + 1
+                raise SourceError(
+                    "the file ends in the middle of a character: it looks truncated",
+                    location=Location(where.source, where.file, row=line),
+                    hint="copy or download the file again; re-saving will not bring the end back")
             # The decoder that got further is the likelier intended encoding: point there.
             utf8_line = data[: utf8_error.start].count(b"\n") + 1
             gb_line = data[: gb_error.start].count(b"\n") + 1
@@ -346,7 +374,9 @@ def read_csv(data: bytes, *, name: str, source_name: str, encoding: str = "auto"
     """A CSV whose row numbers count records as Excel shows them (a quoted line break stays in one)."""
     where = _where(source_name, name)
     text, used = decode_text(data, encoding, where)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text, name))
+    # strict: an unclosed quote must fail, not swallow every row after it into one cell.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text, name),
+                        strict=True)
     grid = []
     try:
         for number, record in enumerate(reader, start=1):
@@ -356,6 +386,14 @@ def read_csv(data: bytes, *, name: str, source_name: str, encoding: str = "auto"
                                                                     len(grid) + 1),
                           hint="check for an unclosed quote near this row, or save the file "
                                "again from Excel as CSV")
+    # Excel and WPS write every field of every row; a short last row with no final line
+    # break is a file cut off mid-copy, and padding it would publish empty cells.
+    if len(grid) >= 2 and not text.endswith(("\n", "\r")) and len(grid[-1][1]) < len(grid[-2][1]):
+        raise SourceError(
+            f"the file ends in the middle of row {grid[-1][0]} ({len(grid[-1][1])} of "
+            f"{len(grid[-2][1])} fields): it looks truncated",
+            location=_where(source_name, name, "", grid[-1][0]),
+            hint="copy or export the file again; a complete export ends with a whole row")
     return _table_from_grid(grid, source_name=source_name, name=name, sheet="",
                             known_headers=known_headers, header_row=header_row,
                             meta={**meta, "encoding": used, "sheet": ""})

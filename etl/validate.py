@@ -28,6 +28,7 @@ class _RowChecker:
         self.key = schema.PRIMARY_KEYS[table]
         self.problems: list[Problem] = []
         self.seen_keys: dict[str, int] = {}
+        self.failed_fields: set[str] = set()  # of the current row: one error per cell is enough
 
     def problem(self, level: str, code: str, message: str, record: dict, field: str = "",
                 value="") -> None:
@@ -36,10 +37,13 @@ class _RowChecker:
         location = Location(source=loc.get("source", ""), file=loc.get("file", ""),
                             sheet=loc.get("sheet", ""), row=loc.get("row"), column=column)
         self.problems.append(Problem(level, code, message, location, "" if value is None else str(value)))
+        if level == "error" and field:
+            self.failed_fields.add(field)
 
     def check(self, record: dict) -> dict | None:
         """Return the typed cells, or None when the row has errors (it goes to rejected rows)."""
         before = sum(p.level == "error" for p in self.problems)
+        self.failed_fields = set()
         cells = record.get("cells", {})
         typed: dict = {}
         for name, kind in self.types.items():
@@ -50,7 +54,7 @@ class _RowChecker:
             if typed_value is not None:
                 typed[name] = typed_value
         for name in self.required:
-            if typed.get(name) in (None, ""):
+            if typed.get(name) in (None, "") and name not in self.failed_fields:
                 self.problem("error", "missing", f"required field {name} is empty", record, name)
         self._check_key(typed, record)
         if self.table == "issues":
@@ -177,12 +181,18 @@ def _cross_checks(issues: list[dict], feedback: list[dict], checkers: dict) -> N
     issue_ids = {r["cells"]["issue_id"] for r in issues if r.get("cells", {}).get("issue_id")}
     for table, records in (("issues", issues), ("feedback", feedback)):
         key = schema.PRIMARY_KEYS[table]
-        ids = [str(r["cells"][key]) for r in records if r.get("cells", {}).get(key)]
-        try:
-            safepath.check_unique_casefold(sorted(set(ids)), what=key)
-        except UnsafePath as error:
-            checkers[table].problems.append(Problem("error", "case_collision", error.message,
-                                                    Location(source=table)))
+        first: dict[str, str] = {}
+        for record in records:
+            value = record.get("cells", {}).get(key)
+            if not value:
+                continue
+            earlier = first.setdefault(safepath.fold(str(value)), str(value))
+            if earlier == str(value):
+                continue
+            try:
+                safepath.check_unique_casefold([earlier, str(value)], what=key)
+            except UnsafePath as error:
+                checkers[table].problem("error", "case_collision", error.message, record, key, value)
     checker = checkers["feedback"]
     for record in feedback:
         linked = record.get("cells", {}).get("issue_id")

@@ -137,3 +137,15 @@ def test_broken_page_fails_the_strict_build(built):
     broken.write_text("[nowhere](missing.md)\n", encoding="utf-8")
     with pytest.raises(BuildError, match="missing.md"):
         build.run(config)
+
+
+def test_site_url_roots_the_404_page_under_a_sub_path(config):
+    make_inputs(config)
+    config.site_url = "https://example.gov.cn/gongshi/2026/"
+    render.run(config)
+    site = build.run(config)
+    stylesheets = [value for tag, name, value in _parse(site / "404.html").links
+                   if tag == "link" and value.endswith(".css")]
+    assert stylesheets and all(v.startswith("/gongshi/2026/") for v in stylesheets), stylesheets
+    # Ordinary pages keep relative links, so the same site still opens from file://.
+    assert all(not value.startswith("/gongshi/") for _, _, value in _parse(site / "index.html").links)

@@ -27,7 +27,7 @@ def test_collects_every_problem(write_config):
     problems = caught.value.problems
     assert problems == [
         "colour: unknown key (known: as_of, claims, columns, language, paths, publish, "
-        "region, satisfaction_threshold, signing, sources, stale_weeks, status_words, title)",
+        "region, satisfaction_threshold, signing, site_url, sources, stale_weeks, status_words, title)",
         "satisfaction_threshold: 180.0 is outside 0-100",
         "status_words.搁置: 'paused' is not one of open, in_progress, done, long_term, rework",
         "language: 'fr' is not one of zh, en",
