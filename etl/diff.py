@@ -12,7 +12,7 @@ import pandas as pd
 
 from etl import schema, tables
 from etl.errors import DiffError
-from etl.snapshot import MANIFEST, read_manifest, sha256_hex
+from etl.manifests import MANIFEST, chain, read_manifest, sha256_hex
 
 HEADLINE_FIGURES = ("issues.total", "issues.done", "rate.completion", "rate.on_time",
                     "issues.overdue", "feedback.total", "rate.reply", "rate.satisfaction",
@@ -80,7 +80,6 @@ def locate(path: Path) -> Path:
         snapshot_id = json.loads(latest.read_text(encoding="utf-8"))["snapshot_id"]
         return path / "data" / "snapshots" / snapshot_id
     if path.is_dir():
-        from etl.snapshot import chain  # a snapshots_dir: take its newest
 
         ordered = chain(path)
         if ordered:

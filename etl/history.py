@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
 from etl import schema
-from etl.errors import EtlError, SnapshotError
-
-MANIFEST = "manifest.json"
-BROKEN_CHAIN_HINT = ("restore the missing or edited snapshot from the published site or a backup; "
-                     "snapshots are never edited or deleted")
-
+from etl.errors import EtlError
 
 @dataclass(frozen=True)
 class Issue:
@@ -174,53 +167,3 @@ def unchanged_since(issues: list[Issue], history: list[Past], as_of: dt.date) ->
             since = min(since, past.as_of)
         result[issue.issue_id] = since
     return result
-
-
-def read_manifest(folder: Path) -> dict:
-    path = folder / MANIFEST
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SnapshotError(f"{path} cannot be read as JSON ({error})", hint=BROKEN_CHAIN_HINT)
-    if not isinstance(manifest, dict) or "snapshot_id" not in manifest or "as_of" not in manifest:
-        raise SnapshotError(f"{path} lacks snapshot_id or as_of", hint=BROKEN_CHAIN_HINT)
-    return manifest
-
-
-def chain(snapshots_dir: Path) -> list[Path]:
-    """Snapshot folders oldest first, by following `previous` links from the one head.
-
-    Hashes are not checked here (verify does that); only the order matters to the figures.
-    """
-    snapshots_dir = Path(snapshots_dir)
-    if not snapshots_dir.is_dir():
-        return []
-    folders = {}
-    for folder in sorted(p for p in snapshots_dir.iterdir() if (p / MANIFEST).is_file()):
-        manifest = read_manifest(folder)
-        folders[manifest["snapshot_id"]] = (folder, manifest)
-    parents = {}
-    for snapshot_id, (_, manifest) in folders.items():
-        previous = manifest.get("previous")
-        if previous:
-            parents[snapshot_id] = previous.get("snapshot_id")
-    heads = sorted(set(folders) - set(parents.values()))
-    if folders and len(heads) != 1:
-        raise SnapshotError(f"broken chain in {snapshots_dir}: {len(heads)} newest snapshots "
-                            f"({', '.join(heads) or 'none'}); expected one", hint=BROKEN_CHAIN_HINT)
-    ordered: list[str] = []
-    current = heads[0] if heads else None
-    while current is not None:
-        if current not in folders:
-            raise SnapshotError(f"broken chain in {snapshots_dir}: {ordered[-1]} names previous "
-                                f"{current!r}, which is missing", hint=BROKEN_CHAIN_HINT)
-        if current in ordered:
-            raise SnapshotError(f"broken chain in {snapshots_dir}: a loop through {current}",
-                                hint=BROKEN_CHAIN_HINT)
-        ordered.append(current)
-        current = parents.get(current)
-    if len(ordered) != len(folders):
-        stray = ", ".join(sorted(set(folders) - set(ordered)))
-        raise SnapshotError(f"broken chain in {snapshots_dir}: {stray} not reachable from the "
-                            f"newest snapshot {heads[0]}", hint=BROKEN_CHAIN_HINT)
-    return [folders[snapshot_id][0] for snapshot_id in reversed(ordered)]

@@ -18,7 +18,7 @@ import pandas as pd
 
 from etl import figures as figure_text
 from etl import history as past_data
-from etl import schema
+from etl import manifests, schema
 from etl.errors import EtlError
 from etl.history import Issue, Opinion
 from etl.safepath import slug
@@ -326,7 +326,7 @@ def _read_issues(folder: Path, hint: str) -> pd.DataFrame:
 def _history(folders: list[Path]) -> list[tuple]:
     entries = []
     for folder in folders:
-        manifest = past_data.read_manifest(folder)
+        manifest = manifests.read_manifest(folder)
         issues = _read_issues(folder, "restore the snapshot folder from the published site")
         entries.append((dt.date.fromisoformat(manifest["as_of"]), issues, manifest["snapshot_id"]))
     return entries
@@ -350,7 +350,7 @@ def run(config) -> Path:
         _read_feedback(tables_dir),
         as_of=config.as_of, threshold=config.satisfaction_threshold,
         stale_weeks=config.stale_weeks, claims=_claim_inputs(config.claims),
-        history=_history(past_data.chain(config.snapshots_dir)),
+        history=_history(manifests.chain(config.snapshots_dir)),
     )
     path = config.work_dir / METRICS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)

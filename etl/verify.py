@@ -10,8 +10,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Callable
 
+from etl import figures as figure_text
 from etl.errors import SnapshotError, VerifyFailed
-from etl.snapshot import MANIFEST, SIGNATURE, order_chain, sha256_hex
+from etl.manifests import MANIFEST, SIGNATURE, order_chain, sha256_hex
 
 PUBLIC_KEY = "minisign.pub"
 MAX_LISTED = 50
@@ -169,18 +170,17 @@ def check_figures(site_dir: Path, figures: dict, format_figure: Callable, proble
     return checked
 
 
-def run(site_dir: Path, derive: Callable | None = None,
-        format_figure: Callable | None = None) -> None:
-    """Raise VerifyFailed listing every hash, chain, signature and page-figure mismatch."""
+def run(site_dir: Path, derive: Callable, format_figure: Callable = figure_text.format_figure) -> None:
+    """Raise VerifyFailed listing every hash, chain, signature and page-figure mismatch.
+
+    `derive(snapshot_dirs) -> metrics dict` recomputes the figures from the data; the CLI passes
+    the metrics stage's, since stages do not import each other.
+    """
     site_dir = Path(site_dir)
     if not site_dir.is_dir():
         raise VerifyFailed(f"{site_dir} is not a folder", hint="give the built site's folder")
     problems: list[str] = []
     ordered = check_snapshots(site_dir, problems)
-    if derive is None:
-        from etl.metrics import derive  # imported late: metrics pulls in pandas work we may skip
-    if format_figure is None:
-        from etl.figures import format_figure
     figures = None
     if ordered:
         try:

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from etl import figures, history, metrics, schema, tables
-from etl.errors import EtlError, SnapshotError
+from etl import figures, history, manifests, metrics, schema, tables
+from etl.errors import EtlError
 from etl.safepath import slug
 
 AS_OF = dt.date(2026, 11, 20)
@@ -515,7 +515,9 @@ def test_compute_does_not_change_its_inputs(campaign):
 
 # ---- run, derive and the snapshot chain -------------------------------------------------------
 
-def _write_snapshot(folder, snapshot_id, as_of, rows, previous=None, feedback=None, metrics_json=None):
+def _write_snapshot(parent, snapshot_id, as_of, rows, previous=None, feedback=None, metrics_json=None):
+    """A snapshot folder parent/<snapshot_id> whose manifest links to `previous` by hash."""
+    folder = parent / snapshot_id
     folder.mkdir(parents=True)
     tables.write_table(issues_frame(rows), folder / "issues.csv", "issues")
     if feedback is not None:
@@ -523,7 +525,9 @@ def _write_snapshot(folder, snapshot_id, as_of, rows, previous=None, feedback=No
     if metrics_json is not None:
         (folder / "metrics.json").write_text(metrics_json, encoding="utf-8")
     manifest = {"snapshot_id": snapshot_id, "as_of": as_of.isoformat(),
-                "previous": {"snapshot_id": previous, "manifest_sha256": "0" * 64} if previous else None}
+                "previous": {"snapshot_id": previous,
+                             "manifest_sha256": manifests.manifest_hash(parent / previous)}
+                if previous else None}
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return folder
 
@@ -540,10 +544,9 @@ def published(write_config, tmp_path):
     tables.write_table(issues_frame(CASE_ISSUES), config.work_dir / "tables" / "issues.csv", "issues")
     tables.write_table(feedback_frame(CASE_FEEDBACK), config.work_dir / "tables" / "feedback.csv",
                        "feedback")
-    # Folder names sort opposite to the chain, so only the previous links give the order.
     (older_when, older_rows, older_id), (newer_when, newer_rows, newer_id) = CASE_HISTORY
-    _write_snapshot(config.snapshots_dir / "b", older_id, older_when, older_rows)
-    _write_snapshot(config.snapshots_dir / "a", newer_id, newer_when, newer_rows, previous=older_id)
+    _write_snapshot(config.snapshots_dir, older_id, older_when, older_rows)
+    _write_snapshot(config.snapshots_dir, newer_id, newer_when, newer_rows, previous=older_id)
     return config
 
 
@@ -566,7 +569,7 @@ def test_run_writes_metrics_json(published):
 
 def test_derive_reproduces_what_run_wrote(published, tmp_path):
     text = metrics.run(published).read_text(encoding="utf-8")
-    snapshots = history.chain(published.snapshots_dir)
+    snapshots = manifests.chain(published.snapshots_dir)
     current = tmp_path / "current"
     current.mkdir()
     for name in ("issues.csv", "feedback.csv"):
@@ -581,26 +584,5 @@ def test_derive_reproduces_what_run_wrote(published, tmp_path):
 def test_derive_without_feedback_counts_no_opinions(tmp_path):
     rows = [dict(issue_id="1", status="done")]
     result = compute(rows)
-    folder = _write_snapshot(tmp_path / "s", "s", AS_OF, rows, metrics_json=metrics.to_json(result))
+    folder = _write_snapshot(tmp_path, "s", AS_OF, rows, metrics_json=metrics.to_json(result))
     assert metrics.derive([folder]) == json.loads(metrics.to_json(result))
-
-
-def test_chain_follows_previous_links(tmp_path):
-    _write_snapshot(tmp_path / "z", "one", D(2026, 1, 1), [])
-    _write_snapshot(tmp_path / "y", "two", D(2026, 2, 1), [], previous="one")
-    _write_snapshot(tmp_path / "x", "three", D(2026, 3, 1), [], previous="two")
-    assert [p.name for p in history.chain(tmp_path)] == ["z", "y", "x"]
-    assert history.chain(tmp_path / "nothing-here") == []
-
-
-def test_chain_with_two_heads_is_an_error(tmp_path):
-    _write_snapshot(tmp_path / "a", "one", D(2026, 1, 1), [])
-    _write_snapshot(tmp_path / "b", "two", D(2026, 2, 1), [])
-    with pytest.raises(SnapshotError, match="2 newest snapshots"):
-        history.chain(tmp_path)
-
-
-def test_chain_with_a_missing_link_is_an_error(tmp_path):
-    _write_snapshot(tmp_path / "b", "two", D(2026, 2, 1), [], previous="one")
-    with pytest.raises(SnapshotError, match="missing"):
-        history.chain(tmp_path)
