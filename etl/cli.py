@@ -13,6 +13,7 @@ from pathlib import Path
 
 from etl.config import Config, load_config
 from etl.errors import ConfigError, EtlError
+from etl.files import replace_folder
 
 STAGES = ("extract", "validate", "transform", "metrics", "snapshot", "render", "build")
 
@@ -78,7 +79,7 @@ def publish(config: Config, log=print, snapshot_only: bool = False) -> Path:
     verify_site(staged_site)
     log("verify     hashes, chain and every figure on the pages check out")
     snapshot_dir = _stage("snapshot").commit(config)
-    _swap_site(staged_site, config.site_dir)
+    replace_folder(staged_site, config.site_dir)
     log(f"published  {config.site_dir} (snapshot {snapshot_dir.name})")
     return config.site_dir
 
@@ -96,19 +97,6 @@ def write_changes(config: Config) -> Path:
     target.write_text(json.dumps(changes, ensure_ascii=False, sort_keys=True, indent=1) + "\n",
                       encoding="utf-8")
     return target
-
-
-def _swap_site(staged: Path, target: Path) -> None:
-    """Replace the live site by renames, so readers see the old site or the new, never half."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    old = target.with_name(target.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    if target.exists():
-        target.rename(old)
-    staged.rename(target)
-    if old.exists():
-        shutil.rmtree(old)
 
 
 def _cmd_stage(args) -> int:
@@ -187,10 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     synth = commands.add_parser("synth", help="generate a synthetic campaign (demo, bench)")
     synth.set_defaults(handler=_cmd_synth)
-    try:
-        _stage("synth").add_arguments(synth)
-    except ModuleNotFoundError:
-        pass
+    _stage("synth").add_arguments(synth)
     return parser
 
 

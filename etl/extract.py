@@ -9,6 +9,7 @@ from pathlib import Path
 
 from etl import schema
 from etl.errors import Location, SourceError
+from etl.files import replace_folder
 from etl.sources import RawTable, header_key, read_source
 
 
@@ -105,18 +106,6 @@ def _source_entry(source, table: RawTable, row_count: int, unmapped: list[str]) 
     return entry
 
 
-def _replace_folder(staged: Path, target: Path) -> None:
-    """Swap the new output in by renames, so a reader never sees half of it."""
-    old = target.with_name(target.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    if target.exists():
-        target.rename(old)
-    staged.rename(target)
-    if old.exists():
-        shutil.rmtree(old)
-
-
 def run(config) -> Path:
     """Read all sources in config order; write extract/<table>.jsonl and extract/sources.json."""
     target = config.work_dir / "extract"
@@ -144,7 +133,7 @@ def run(config) -> Path:
         (staged / "sources.json").write_text(
             json.dumps(entries, ensure_ascii=False, sort_keys=True, indent=1) + "\n",
             encoding="utf-8", newline="\n")
-        _replace_folder(staged, target)
+        replace_folder(staged, target)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
