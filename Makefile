@@ -48,8 +48,10 @@ system-deps: ## Install Debian packages the tests use: chromium, a CJK font, min
 test-browser: $(STAMP) system-deps ## Run the real-browser tests in headless chromium
 	$(PY) -m pytest -q -m browser tests
 
-bench: $(STAMP) ## Time every stage on synthetic campaigns of 1k, 11.5k and 100k issues
-	$(PY) bench/run.py
+BENCH_SIZES ?= 1000,11500,100000
+
+bench: $(STAMP) ## Time every stage raw->site on synthetic campaigns (BENCH_SIZES issues) against plain mkdocs
+	$(PY) bench/run.py --sizes $(BENCH_SIZES)
 
 demo: $(STAMP) ## Regenerate the bundled demo exports under site_data/
 	$(PY) -m etl synth --out site_data/sources --history-out site_data/history

@@ -81,7 +81,7 @@ def _issue_row(issue: Issue, state: dict, date_cell) -> list:
             state["reply"] or None, date_cell(replied_on, 0) if replied_on else None]
 
 
-def _zip_fixed(data: bytes, stamp: dt.datetime) -> bytes:
+def fixed_zip(data: bytes, stamp: dt.datetime) -> bytes:
     """Re-pack a zip with one fixed timestamp per entry, so the same content gives the same bytes."""
     output = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, \
@@ -140,7 +140,7 @@ def write_issues(campaign: Campaign, day: dt.date, path: Path) -> int:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(book, archive).save()
-    path.write_bytes(_zip_fixed(buffer.getvalue(), stamp))
+    path.write_bytes(fixed_zip(buffer.getvalue(), stamp))
     return rows
 
 

@@ -1,4 +1,4 @@
-"""Regenerate the committed bad-input fixtures: `.venv/bin/python tests/cases/bad_inputs/make_fixtures.py`.
+"""Regenerate the committed bad-input fixtures: `PYTHONPATH=. .venv/bin/python tests/cases/bad_inputs/make_fixtures.py`.
 
 Every fixture is small and deterministic (fixed zip timestamps, seeded random bytes), so a rerun
 gives the same bytes and `git status` stays clean. The 50k-row files are not here: the test
@@ -12,6 +12,8 @@ import io
 import random
 import zipfile
 from pathlib import Path
+
+from etl.synth_export import fixed_zip
 
 HERE = Path(__file__).resolve().parent
 STAMP = dt.datetime(2026, 11, 20, 17, 30)
@@ -31,19 +33,6 @@ GOOD_ROWS = [
     ["QH-2026-0004", "部分干部对群众诉求回应慢", "作风问题", "河东乡", "河东乡人民政府",
      dt.datetime(2026, 12, 31), "未启动", None, None],
 ]
-
-
-def _fixed_zip(data: bytes) -> bytes:
-    """Re-pack with one fixed timestamp per entry, so regenerating gives identical bytes."""
-    output = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, \
-            zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
-        for entry in source.infolist():
-            info = zipfile.ZipInfo(entry.filename, date_time=STAMP.timetuple()[:6])
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            target.writestr(info, source.read(entry.filename), compresslevel=6)
-    return output.getvalue()
 
 
 def workbook(rows: list[list], *, title: str | None = TITLE, headers=ISSUE_HEADERS,
@@ -71,7 +60,7 @@ def workbook(rows: list[list], *, title: str | None = TITLE, headers=ISSUE_HEADE
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(book, archive).save()
-    return _fixed_zip(buffer.getvalue())
+    return fixed_zip(buffer.getvalue(), STAMP)
 
 
 def issues_with(changes: dict[tuple[int, int], object], extra: list[list] = ()) -> bytes:
