@@ -150,6 +150,8 @@ def write_feedback(campaign: Campaign, day: dt.date, path: Path) -> int:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(FEEDBACK_HEADERS)
     rows = 0
+    # An opinion is filed under an issue only once that issue is on the list.
+    listed = {issue.issue_id for issue in campaign.issues if issue.identified <= day}
     for opinion in campaign.feedback:
         if opinion.received > day:
             continue
@@ -160,7 +162,8 @@ def write_feedback(campaign: Campaign, day: dt.date, path: Path) -> int:
 
         writer.writerow([opinion.feedback_id, typed(opinion.received), opinion.channel, opinion.area,
                          opinion.unit, "是" if replied else "否",
-                         typed(opinion.replied_on) if replied else "", opinion.issue_id,
+                         typed(opinion.replied_on) if replied else "",
+                         opinion.issue_id if opinion.issue_id in listed else "",
                          opinion.text, opinion.complainant, opinion.contact])
         rows += 1
     path.write_bytes(buffer.getvalue().encode("gbk"))
