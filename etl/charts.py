@@ -18,11 +18,20 @@ STATUS_COLORS = {
     "done": "#2e7d32", "in_progress": "#1565c0", "long_term": "#00838f",
     "rework": "#c62828", "open": "#9e9e9e",
 }
-DEFAULT_TEXT = {
-    "count": "数量", "date": "日期", "identified": "累计梳理问题", "done": "累计完成整改",
-    "series": "序列", "status": "状态", "unit": "责任单位", "other": "其他", "snapshot": "发布批次",
-    "stage": "环节",
+TEXT = {
+    "zh": {
+        "count": "数量", "date": "日期", "identified": "累计梳理问题", "done": "累计完成整改",
+        "series": "序列", "status": "状态", "unit": "责任单位", "other": "其他",
+        "snapshot": "发布批次", "stage": "环节",
+    },
+    "en": {
+        "count": "Count", "date": "Date", "identified": "Issues identified (cumulative)",
+        "done": "Issues rectified (cumulative)", "series": "Series", "status": "Status",
+        "unit": "Responsible unit", "other": "Other", "snapshot": "Publication",
+        "stage": "Stage",
+    },
 }
+DEFAULT_TEXT = TEXT["zh"]
 CONFIG = {
     "font": FONT,
     "axis": {"labelFont": FONT, "titleFont": FONT, "labelFontSize": 11, "titleFontSize": 12},
@@ -33,6 +42,13 @@ CONFIG = {
 
 # Chinese reads badly turned on its side: the vertical axis title sits upright above the axis.
 UPRIGHT_TITLE = alt.Axis(titleAngle=0, titleAlign="left", titleBaseline="bottom", titleX=-30, titleY=-8)
+
+
+def chart_text(language: str = "zh") -> dict[str, str]:
+    """The words charts print (axis titles, legend entries), in the site's language."""
+    if language not in TEXT:
+        raise ValueError(f"language must be one of {', '.join(TEXT)}, not {language!r}")
+    return TEXT[language]
 
 
 def to_svg(chart: alt.TopLevelMixin) -> str:

@@ -1,4 +1,4 @@
-"""How every figure is named, defined in plain Chinese, and printed on a page."""
+"""How every figure is named, defined in plain Chinese (or English), and printed on a page."""
 
 from __future__ import annotations
 
@@ -62,6 +62,45 @@ GROUP_LABELS: dict[str, str] = {
     "rate.reply": "答复率",
 }
 
+LABELS_EN: dict[str, str] = {
+    "feedback.total": "Opinions received",
+    "feedback.replied": "Opinions replied to",
+    "rate.reply": "Reply rate",
+    "issues.total": "Issues identified",
+    "issues.open": "Not started",
+    "issues.in_progress": "In progress",
+    "issues.done": "Rectified",
+    "issues.long_term": "Ongoing",
+    "issues.rework": "Rework",
+    "issues.rectified": "Rectified in full",
+    "rate.completion": "Completion rate",
+    "rate.on_time": "On-time rate",
+    "rate.on_time_current": "On-time rate by current deadline",
+    "issues.done_on_time": "Completed on time",
+    "issues.done_with_deadline": "Completed issues with a deadline",
+    "issues.deadline_extended": "Deadline extended",
+    "issues.overdue": "Overdue",
+    "issues.overdue_first_deadline": "Overdue by first deadline",
+    "days.median_to_rectify": "Median days to rectify",
+    "satisfaction.scored": "Satisfaction scored",
+    "satisfaction.satisfied": "Scored satisfied",
+    "rate.satisfaction": "Satisfaction rate",
+    "satisfaction.mean": "Mean satisfaction score",
+    "deadline.overdue": "Past deadline",
+    "deadline.within_10": "Due within 10 days",
+    "deadline.within_20": "Due in 11 to 20 days",
+    "deadline.later": "Due after 20 days",
+    "deadline.none": "No set deadline",
+    "issues.stale": "No progress for a long time",
+}
+
+GROUP_LABELS_EN: dict[str, str] = {
+    "total": "Issues", "open": "Not started", "in_progress": "In progress", "done": "Rectified",
+    "long_term": "Ongoing", "rework": "Rework", "overdue": "Overdue", "rate.completion": "Completion rate",
+    "rate.on_time": "On-time rate", "feedback.total": "Opinions", "feedback.replied": "Replied",
+    "rate.reply": "Reply rate",
+}
+
 # Keys are figure keys, plus the concept keys groups, funnel, series.burnup, series.snapshots
 # and claims, which the methodology page explains in the same list.
 DEFINITIONS: dict[str, str] = {
@@ -101,6 +140,63 @@ DEFINITIONS: dict[str, str] = {
     "series.snapshots": "历次公示时各状态的问题数，取自每次公示的数据快照，本次公示列在最后；与本次同一天且各问题状态和时限完全相同的快照即本次公示的重复运行，不重复列出。",
     "claims": "官方报告中引用的数字与逐条数据核对。比率类数字按百分数填写，与计算结果四舍五入到0.1个百分点后比较；天数和平均分四舍五入到一位小数后比较；条数须完全相同。不一致的如实显示。",
 }
+
+DEFINITIONS_EN: dict[str, str] = {
+    "as_of": "The data cut-off date is the date of this publication; every overdue, due and no-progress count is reckoned from it. The same data with the same cut-off date always gives exactly the same results.",
+    "feedback.total": "The number of opinions in the opinion register; each opinion counts once, whether or not it was merged into an issue.",
+    "feedback.replied": "The number of opinions the register marks as replied to; an opinion with the reply column empty counts as not replied to. If the whole register has nothing in that column (for example because it is not published), the figure is not computed and shows as “—”.",
+    "rate.reply": "Reply rate = opinions replied to ÷ all opinions. With no opinions it is not computed and shows as “—”.",
+    "issues.total": "The number of issues in the rectification list. One issue may merge several opinions or come from outside the register, so there is no fixed relation between the number of issues and the number of opinions.",
+    "issues.open": "The number of issues whose status is not started.",
+    "issues.in_progress": "The number of issues whose status is in progress (including those advancing on schedule).",
+    "issues.done": "The number of issues whose status is completed. An issue whose satisfaction score is below the threshold is not counted here but as rework.",
+    "issues.long_term": "The number of issues whose status is ongoing. These issues have no completion date and are never counted as overdue.",
+    "issues.rework": "The number of rework issues: issues with status rework, including issues marked completed whose satisfaction score is below the threshold.",
+    "issues.rectified": "The number of issues rectified in full; the same as rectified, used as the last step of the opinions, issues, rectification funnel.",
+    "rate.completion": "Completion rate = completed issues ÷ all issues. Ongoing, rework and in-progress issues all count as not completed.",
+    "rate.on_time": "On-time rate = issues completed on or before their first published deadline ÷ completed issues with a first deadline. The first deadline is the earliest deadline the issue had in any published snapshot, or the current deadline when there are no earlier snapshots, so a quietly extended deadline still counts by the original one. A completed issue without a completion date cannot be shown to be on time and counts as late; if the whole list has no completion dates (for example because that column is not published), the figure is not computed and shows as “—”.",
+    "rate.on_time_current": "On-time rate by current deadline: computed like the on-time rate, but against the deadlines in the current list, to show the effect of extended deadlines.",
+    "issues.done_on_time": "The number of issues completed on or before their first deadline: the numerator of the on-time rate.",
+    "issues.done_with_deadline": "The number of completed issues with a first deadline: the denominator of the on-time rate.",
+    "issues.deadline_extended": "The number of issues whose current deadline is later than the first published one, that is, whose deadline was extended.",
+    "issues.overdue": "Overdue: the number of issues whose status is neither completed nor ongoing and whose current deadline is before the cut-off date (rework issues included).",
+    "issues.overdue_first_deadline": "Overdue by first deadline: the number of issues whose status is neither completed nor ongoing and whose first published deadline is before the cut-off date; issues with an extended deadline still count as overdue here.",
+    "days.median_to_rectify": "Median days to rectify: over completed issues with both an identification date and a completion date, the median number of days from one to the other; with an even count, the mean of the middle two.",
+    "satisfaction.scored": "The number of issues with a satisfaction score.",
+    "satisfaction.satisfied": "The number of issues whose satisfaction score is at least the threshold (80 by default).",
+    "rate.satisfaction": "Satisfaction rate = issues scored at least the threshold ÷ issues scored.",
+    "satisfaction.mean": "The arithmetic mean of the satisfaction scores of scored issues, to one decimal place.",
+    "deadline.overdue": "The number of issues not completed (ongoing ones excluded) whose current deadline has passed; the same as overdue.",
+    "deadline.within_10": "The number of issues not completed (ongoing ones excluded) whose current deadline is 0 to 10 days away.",
+    "deadline.within_20": "The number of issues not completed (ongoing ones excluded) whose current deadline is 11 to 20 days away.",
+    "deadline.later": "The number of issues not completed (ongoing ones excluded) whose current deadline is more than 20 days away.",
+    "deadline.none": "The number of issues not completed (ongoing ones excluded) without a set deadline date. These five figures add up to the number of issues not completed (ongoing ones excluded).",
+    "issues.stale": "No progress for a long time: the number of issues whose status is not started, in progress or rework and has stayed the same across published snapshots for at least the set number of weeks (8 by default). Without enough earlier snapshots no issue is judged stale.",
+    # The empty group keeps its data name on every page, so the definition names it as it appears.
+    "groups": f"Figures by responsible unit, area, issue category and source channel; issues with the field empty are grouped under “{MISSING_GROUP}” (not filled in), so group totals add up to the total number of issues. Source channel groups also carry the opinions, replies and reply rate of the channel.",
+    "funnel": "The opinions, issues, rectification funnel: opinions received, issues identified, issues rectified.",
+    "series.burnup": "Cumulative lines: from the earliest identification date, at the end of each month (the last point is the cut-off date), the cumulative number of issues identified and of issues completed, by each issue's identification and completion dates; issues missing the date in question are left out of the line.",
+    "series.snapshots": "The number of issues in each status at each publication, taken from each publication's data snapshot, this publication last; a snapshot on the same day as this one with exactly the same statuses and deadlines is a rerun of this publication and is not listed twice.",
+    "claims": "Figures quoted in official reports checked against the item-by-item data. Rates are entered as percentages and compared with the computed value rounded to 0.1 percentage points; days and mean scores are compared rounded to one decimal place; counts must match exactly. Mismatches are shown as they are.",
+}
+
+WORDS = {"zh": (LABELS, GROUP_LABELS, DEFINITIONS), "en": (LABELS_EN, GROUP_LABELS_EN, DEFINITIONS_EN)}
+
+
+def _words(language: str) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    if language not in WORDS:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+    return WORDS[language]
+
+
+def group_label(key: str, language: str = "zh") -> str:
+    """Short label of a group figure key (done, rate.completion) in the site's language."""
+    return _words(language)[1].get(key, key)
+
+
+def definitions(language: str = "zh") -> dict[str, str]:
+    """Every figure and concept definition, in the methodology page's order."""
+    return _words(language)[2]
 
 
 def round_half_up(value: float | int | Decimal, places: int = 1) -> Decimal:
@@ -155,11 +251,12 @@ def format_figure(key: str, value: float | int | None, language: str = "zh") -> 
     return _plain(value)
 
 
-def label(key: str) -> str:
-    """Short Chinese label of a figure key, group keys included (unit.<slug>.done -> 已整改)."""
-    if key in LABELS:
-        return LABELS[key]
+def label(key: str, language: str = "zh") -> str:
+    """Short label of a figure key, group keys included (unit.<slug>.done -> 已整改 / Rectified)."""
+    labels = _words(language)[0]
+    if key in labels:
+        return labels[key]
     parts = key.split(".")
     if parts[0] in GROUP_KINDS and len(parts) > 2:
-        return GROUP_LABELS.get(".".join(parts[2:]), key)
+        return group_label(".".join(parts[2:]), language)
     return key

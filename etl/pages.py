@@ -31,12 +31,12 @@ def issue_records(frame: pd.DataFrame, published: list[str]) -> list[dict]:
     return [{name: columns[name][i] for name in published} for i in range(count)]
 
 
-def display(name: str, value) -> str:
+def display(name: str, value, language: str = "zh") -> str:
     """One cell as text: dates ISO, statuses in words, whole numbers without .0."""
     if value is None:
         return ""
     if name == "status":
-        return schema.STATUS_LABELS_ZH.get(value, value)
+        return schema.status_labels(language).get(value, value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
@@ -61,21 +61,22 @@ def issue_href(issue_id: str) -> str:
 
 
 def issue_table(issues: list[dict], published: list[str], text: dict,
-                extra: list[tuple[str, callable]] = ()) -> dict:
+                extra: list[tuple[str, callable]] = (), *, language: str = "zh") -> dict:
     """Headings and rows for an issue list; extra columns are (heading, issue -> text)."""
     columns = [c for c in LIST_COLUMNS
                if c == "summary" and ({"title", "description"} & set(published)) or c in published]
     headings = [text["issue_id"]] + [text[c] for c in columns] + [h for h, _ in extra]
     rows = []
     for issue in issues:
-        cells = [summary(issue) if c == "summary" else display(c, issue.get(c)) for c in columns]
+        cells = [summary(issue) if c == "summary" else display(c, issue.get(c), language)
+                 for c in columns]
         cells += [function(issue) for _, function in extra]
         rows.append({"issue_id": issue["issue_id"], "href": issue_href(issue["issue_id"]),
                      "cells": cells})
     return {"headings": headings, "rows": rows}
 
 
-def issue_detail(issue: dict, published: list[str], slugs: dict) -> dict:
+def issue_detail(issue: dict, published: list[str], slugs: dict, language: str = "zh") -> dict:
     """Every published field of one issue, labelled; group fields link to their pages."""
     fields = []
     for field in schema.ISSUE_FIELDS:
@@ -88,7 +89,8 @@ def issue_detail(issue: dict, published: list[str], slugs: dict) -> dict:
         if field.name in GROUP_DIRS:
             slug = slugs[field.name].get(value)
             href = f"{GROUP_DIRS[field.name]}/{slug}/index.html" if slug else None
-        fields.append({"label": field.title, "value": display(field.name, value), "href": href})
+        fields.append({"label": schema.field_title(field, language),
+                       "value": display(field.name, value, language), "href": href})
     heading = issue["issue_id"] + (f" {issue['title']}" if issue.get("title") else "")
     return {"anchor": safepath.anchor(issue["issue_id"]), "heading": heading, "fields": fields}
 
@@ -107,14 +109,14 @@ def group_slugs(metrics: dict) -> dict[str, dict[str, str]]:
     return result
 
 
-def group_table(metrics: dict, kind: str, linked: bool) -> dict:
+def group_table(metrics: dict, kind: str, linked: bool, language: str = "zh") -> dict:
     """The index table of one kind: a row per group, the key figures as columns, all as spans."""
     groups = metrics.get("groups", {}).get(kind, [])
     present = {k for group in groups for k in group["figures"]}
     # Five columns fit a phone; the group's own page lists every figure.
     keys = [k for k in (*INDEX_KEYS, *figures.CHANNEL_EXTRA_KEYS) if k in present]
     known = metrics["figures"]
-    columns = [{"label": figures.GROUP_LABELS.get(k, k)} for k in keys]
+    columns = [{"label": figures.group_label(k, language)} for k in keys]
     rows = []
     for group in groups:
         flat = [f"{kind}.{group['slug']}.{k}" for k in keys]
@@ -124,13 +126,13 @@ def group_table(metrics: dict, kind: str, linked: bool) -> dict:
     return {"columns": columns, "rows": rows}
 
 
-def group_figures(metrics: dict, kind: str, group: dict) -> list[dict]:
+def group_figures(metrics: dict, kind: str, group: dict, language: str = "zh") -> list[dict]:
     known = metrics["figures"]
     items = []
     for key in _ordered(group["figures"]):
         flat = f"{kind}.{group['slug']}.{key}"
         if flat in known:
-            items.append({"label": figures.GROUP_LABELS.get(key, key), "key": flat})
+            items.append({"label": figures.group_label(key, language), "key": flat})
     return items
 
 
@@ -140,9 +142,9 @@ def _ordered(keys) -> list[str]:
     return [k for k in preferred if k in keys] + sorted(k for k in keys if k not in preferred)
 
 
-def figure_items(metrics: dict, keys) -> list[dict]:
+def figure_items(metrics: dict, keys, language: str = "zh") -> list[dict]:
     """Label and key of each named figure that metrics has; absent ones are left out, not faked."""
-    return [{"label": figures.label(k), "key": k} for k in keys if k in metrics["figures"]]
+    return [{"label": figures.label(k, language), "key": k} for k in keys if k in metrics["figures"]]
 
 
 def days_late(as_of: dt.date):
@@ -171,7 +173,8 @@ def claims(metrics: dict) -> list[dict]:
     return result
 
 
-def changes(data: dict | None, text: dict, existing_ids: set[str], known: dict) -> dict | None:
+def changes(data: dict | None, text: dict, existing_ids: set[str], known: dict,
+            language: str = "zh") -> dict | None:
     """Sections of changes.json as generic tables; issue ids that still exist link to their page."""
     if not data:
         return None
@@ -180,6 +183,7 @@ def changes(data: dict | None, text: dict, existing_ids: set[str], known: dict) 
              "unit_changes", "figure_changes"]
     names += sorted(k for k in data if isinstance(data[k], list) and k not in names)
     column_names = text.get("change_columns", {})
+    statuses = schema.status_labels(language)
     for name in names:
         items = data.get(name)
         if not isinstance(items, list):
@@ -197,7 +201,7 @@ def changes(data: dict | None, text: dict, existing_ids: set[str], known: dict) 
             for heading in headings:
                 value = record.get(heading)
                 if heading in ("old", "new", "status") and name in STATUS_SECTIONS:
-                    value = schema.STATUS_LABELS_ZH.get(value, value)
+                    value = statuses.get(value, value)
                 cell_text = "" if value is None else str(value)
                 linkable = heading in ("issue_id", "value") and cell_text in existing_ids
                 # A changed figure's current value is printed as its span, so verify checks it.

@@ -24,13 +24,12 @@ SNAPSHOT_FILE_ORDER = ("manifest.json", "manifest.json.minisig", "datapackage.js
                        "issues.json", "feedback.csv", "feedback.json", "metrics.json")
 
 
-def environment(metrics: dict, text: dict) -> jinja2.Environment:
+def environment(metrics: dict, text: dict, language: str = "zh") -> jinja2.Environment:
     """One environment for every page; autoescape on, so only filters below may emit markup."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True, keep_trailing_newline=True)
     values = metrics["figures"]
-    language = "zh"
 
     def fig(key: str) -> Markup:
         # A figure absent from metrics is a bug: verify could not check it, so never print it.
@@ -46,8 +45,29 @@ def environment(metrics: dict, text: dict) -> jinja2.Environment:
 
 
 def load_text(language: str) -> dict:
-    data = yaml.safe_load((TEMPLATES / "text.yml").read_text(encoding="utf-8"))
-    return data.get(language) or data["zh"]
+    """The site's words in one language; a language text.yml lacks is an error, never Chinese."""
+    path = TEMPLATES / "text.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if language not in data:
+        raise BuildError(f"{path} has no words for language {language!r} (it has "
+                         f"{', '.join(sorted(data))})",
+                         hint=f"set `language` to one of {', '.join(figures.LANGUAGES)}, "
+                              f"or add a {language}: block to {path.name}")
+    return data[language]
+
+
+def copy_content(language: str, pages_dir: Path) -> None:
+    """Hand-written pages: content/<language>/ for the site's language, the rest (assets) shared."""
+    own = CONTENT / language
+    if not own.is_dir():
+        raise BuildError(f"{own} is missing: no hand-written pages for language {language!r}",
+                         hint=f"add {own.name}/about.md and {own.name}/search.md under {CONTENT}")
+
+    def other_languages(directory: str, names: list[str]) -> list[str]:
+        return [n for n in names if Path(directory) == CONTENT and n in figures.LANGUAGES]
+
+    shutil.copytree(CONTENT, pages_dir, dirs_exist_ok=True, ignore=other_languages)
+    shutil.copytree(own, pages_dir, dirs_exist_ok=True)
 
 
 def _read_json(path: Path):
@@ -116,9 +136,10 @@ def chart_block(name: str, title: str, alt: str, svg: str, headings: list[str], 
             "rows": rows}
 
 
-def home_charts(metrics: dict, text: dict, out: Path) -> list[dict]:
+def home_charts(metrics: dict, text: dict, out: Path, language: str = "zh") -> list[dict]:
     """Funnel, burn-up and status by unit, each with the numbers it plots as a table."""
-    labels = schema.STATUS_LABELS_ZH
+    labels = schema.status_labels(language)
+    words = charts.chart_text(language)
     known = metrics["figures"]
     blocks = []
     funnel_keys = {"opinions": "feedback.total", "issues": "issues.total",
@@ -128,24 +149,24 @@ def home_charts(metrics: dict, text: dict, out: Path) -> list[dict]:
         labelled = []
         for stage in stages:
             key = funnel_keys.get(stage["stage"])
-            labelled.append({"label": figures.label(key) if key else stage["stage"],
+            labelled.append({"label": figures.label(key, language) if key else stage["stage"],
                              "value": stage["value"], "key": key})
-        svg, _ = charts.funnel(labelled)
+        svg, _ = charts.funnel(labelled, words)
         rows = [[s["label"], {"key": s["key"]} if s["key"] in known else str(s["value"])]
                 for s in labelled]
         blocks.append(chart_block("funnel", text["funnel"], text["funnel_alt"], svg,
-                                  [text["funnel"], charts.DEFAULT_TEXT["count"]], rows, out, "charts/"))
+                                  [text["funnel"], words["count"]], rows, out, "charts/"))
     burnup = metrics.get("series", {}).get("burnup", [])
     if burnup:
-        svg, points = charts.burnup(burnup)
+        svg, points = charts.burnup(burnup, words)
         rows = [[p["date"], str(p["identified"]), str(p["done"])] for p in points]
         blocks.append(chart_block("burnup", text["burnup"], text["burnup_alt"], svg,
-                                  [charts.DEFAULT_TEXT["date"], charts.DEFAULT_TEXT["identified"],
-                                   charts.DEFAULT_TEXT["done"]], rows, out, "charts/"))
+                                  [words["date"], words["identified"], words["done"]],
+                                  rows, out, "charts/"))
     units = metrics.get("groups", {}).get("unit", [])
     if units:
         svg, plotted = charts.status_by_unit(
-            [{"name": u["name"], **u["figures"]} for u in units], labels)
+            [{"name": u["name"], **u["figures"]} for u in units], labels, text=words)
         slugs = {u["name"]: u["slug"] for u in units}
         rows = []
         for row in plotted:
@@ -172,15 +193,16 @@ def run(config) -> Path:
     metrics = _read_json(work / "metrics.json")
     if metrics is None:
         raise BuildError(f"{work / 'metrics.json'} is missing", hint="run the metrics stage first")
-    text = load_text(config.language)
-    env = environment(metrics, text)
+    language = config.language
+    text = load_text(language)
+    env = environment(metrics, text, language)
     site = {"title": config.title, "region": config.region, "as_of": metrics.get("as_of", "")}
 
     issues_path = work / "tables" / "issues.csv"
     published = _published(issues_path)
     issues = pages.issue_records(tables.read_table(issues_path, "issues"), published)
     issue_ids = {i["issue_id"] for i in issues}
-    search.write_index(issues, pages_dir)
+    search.write_index(issues, pages_dir, language=language)
     by_id = {i["issue_id"]: i for i in issues}
     slugs = pages.group_slugs(metrics)
 
@@ -194,8 +216,9 @@ def run(config) -> Path:
     links = [{"title": text[k], "href": f"{d}/index.md"} for k, d in (
         ("overdue", "overdue"), ("rework", "rework"), ("units", "units"), ("changes", "changes"),
         ("claims", "claims"), ("data", "data"), ("methodology", "methodology"))]
-    write("index.md", "index.md.j2", headline=pages.figure_items(metrics, figures.HEADLINE_KEYS),
-          charts=home_charts(metrics, text, pages_dir / "charts"), links=links)
+    write("index.md", "index.md.j2",
+          headline=pages.figure_items(metrics, figures.HEADLINE_KEYS, language),
+          charts=home_charts(metrics, text, pages_dir / "charts", language), links=links)
 
     # Units, areas, categories: an index table and a page per group.
     nav_groups = []
@@ -205,7 +228,7 @@ def run(config) -> Path:
             continue
         heading = text[folder]
         write(f"{folder}/index.md", "group_index.md.j2", heading=heading, kind=kind,
-              groups=pages.group_table(metrics, kind, linked=True))
+              groups=pages.group_table(metrics, kind, linked=True, language=language))
         nav_groups.append({heading: f"{folder}/index.md"})
         members: dict[str, list[dict]] = {g["name"]: [] for g in groups}
         for issue in issues:
@@ -215,14 +238,15 @@ def run(config) -> Path:
         for group in groups:
             write(f"{folder}/{group['slug']}/index.md", "group.md.j2", kind_label=text[kind],
                   group={"name": group["name"],
-                         "figures": pages.group_figures(metrics, kind, group)},
-                  issues=pages.issue_table(members[group["name"]], published, text))
+                         "figures": pages.group_figures(metrics, kind, group, language)},
+                  issues=pages.issue_table(members[group["name"]], published, text,
+                                           language=language))
 
     # Issue detail pages, one per bucket; the bucket of an id never changes.
     buckets: dict[str, list[dict]] = {}
     for issue in issues:
         buckets.setdefault(safepath.bucket(issue["issue_id"]), []).append(
-            pages.issue_detail(issue, published, slugs))
+            pages.issue_detail(issue, published, slugs, language))
     template = env.get_template("issues.md.j2")
     for bucket, details in sorted(buckets.items()):
         path = pages_dir / "issues" / bucket / "index.md"
@@ -237,42 +261,49 @@ def run(config) -> Path:
 
     late = pages.days_late(_as_of(metrics, config))
     write("overdue/index.md", "list.md.j2", heading=text["overdue"], intro=text["overdue_intro"],
-          figures=pages.figure_items(metrics, ["issues.overdue", "issues.overdue_first_deadline"]),
+          figures=pages.figure_items(metrics, ["issues.overdue", "issues.overdue_first_deadline"],
+                                     language),
           issues=pages.issue_table(sorted(listed("overdue"), key=lambda i: -int(late(i) or 0)),
-                                   published, text, [(text["days_late"], late)]))
+                                   published, text, [(text["days_late"], late)],
+                                   language=language))
     score = (text["satisfaction"], lambda i: pages.display("satisfaction", i.get("satisfaction")))
     write("rework/index.md", "list.md.j2", heading=text["rework"], intro=text["rework_intro"],
-          figures=pages.figure_items(metrics, ["issues.rework"]),
+          figures=pages.figure_items(metrics, ["issues.rework"], language),
           issues=pages.issue_table(listed("rework"), published, text,
-                                   [score] if "satisfaction" in published else []))
+                                   [score] if "satisfaction" in published else [],
+                                   language=language))
     write("claims/index.md", "claims.md.j2", claims=pages.claims(metrics))
     write("changes/index.md", "changes.md.j2",
           changes=pages.changes(_read_json(work / "changes.json"), text, issue_ids,
-                                metrics["figures"]))
+                                metrics["figures"], language))
 
     # History: snapshots chart, deadline buckets, channels, stale items.
     (pages_dir / "history").mkdir()
     history_charts = []
     snapshots_series = metrics.get("series", {}).get("snapshots", [])
     if snapshots_series:
-        svg, rows = charts.history(snapshots_series, schema.STATUS_LABELS_ZH)
+        statuses = schema.status_labels(language)
+        svg, rows = charts.history(snapshots_series, statuses, charts.chart_text(language))
         history_charts.append(chart_block(
             "history", text["history_chart"], text["history_chart_alt"], svg,
-            [text["as_of"]] + [schema.STATUS_LABELS_ZH[s] for s in charts.STATUS_ORDER],
+            [text["as_of"]] + [statuses[s] for s in charts.STATUS_ORDER],
             [[r["label"]] + [str(r[s]) for s in charts.STATUS_ORDER] for r in rows],
             pages_dir / "history", ""))
     deadline_keys = [k for k in ("deadline.overdue", "deadline.within_10", "deadline.within_20",
                                  "deadline.later", "deadline.none") if k in metrics["figures"]]
     if deadline_keys:
-        svg, _ = charts.bars([{"label": figures.label(k), "value": metrics["figures"][k]}
-                              for k in deadline_keys])
+        svg, _ = charts.bars([{"label": figures.label(k, language), "value": metrics["figures"][k]}
+                              for k in deadline_keys], charts.chart_text(language))
         history_charts.append(chart_block(
             "deadlines", text["deadline"], text["deadline"], svg, [text["deadline"], text["count_issues"]],
-            [[figures.label(k), {"key": k}] for k in deadline_keys], pages_dir / "history", ""))
-    sections = [{"title": text[name], "table": pages.issue_table(listed(name), published, text)}
+            [[figures.label(k, language), {"key": k}] for k in deadline_keys],
+            pages_dir / "history", ""))
+    sections = [{"title": text[name],
+                 "table": pages.issue_table(listed(name), published, text, language=language)}
                 for name in ("due_10", "due_20", "stale") if name in lists]
     write("history/index.md", "history.md.j2", charts=history_charts,
-          channels=pages.group_table(metrics, "channel", linked=False), lists=sections)
+          channels=pages.group_table(metrics, "channel", linked=False, language=language),
+          lists=sections)
 
     # Data and methodology.
     folders = snapshot_folders(config)
@@ -292,12 +323,12 @@ def run(config) -> Path:
     write("methodology/index.md", "methodology.md.j2",
           parameters=[{"label": text["threshold"], "value": parameters.get("satisfaction_threshold", config.satisfaction_threshold)},
                       {"label": text["stale_weeks"], "value": parameters.get("stale_weeks", config.stale_weeks)}],
-          definitions=[{"key": k, "label": figures.label(k) if k in figures.LABELS else
+          definitions=[{"key": k, "label": figures.label(k, language) if k in figures.LABELS else
                         text.get(k.split(".")[-1], k), "text": v}
-                       for k, v in figures.DEFINITIONS.items()])
+                       for k, v in figures.definitions(language).items()])
 
     # Hand-written content and the MkDocs config.
-    shutil.copytree(CONTENT, pages_dir, dirs_exist_ok=True)
+    copy_content(language, pages_dir)
     nav = [{text["home"]: "index.md"}, {text["overdue"]: "overdue/index.md"},
            {text["rework"]: "rework/index.md"}, *nav_groups,
            {text["history"]: "history/index.md"}, {text["changes"]: "changes/index.md"},

@@ -14,6 +14,23 @@ STATUS_LABELS_ZH = {
     "rework": "返工",
 }
 
+STATUS_LABELS_EN = {
+    "open": "Not started",
+    "in_progress": "In progress",
+    "done": "Completed",
+    "long_term": "Ongoing",
+    "rework": "Rework",
+}
+
+STATUS_LABELS = {"zh": STATUS_LABELS_ZH, "en": STATUS_LABELS_EN}
+
+
+def status_labels(language: str = "zh") -> dict[str, str]:
+    """Canonical status -> the word the site shows for it, in the site's language."""
+    if language not in STATUS_LABELS:
+        raise ValueError(f"language must be one of {', '.join(STATUS_LABELS)}, not {language!r}")
+    return STATUS_LABELS[language]
+
 
 @dataclass(frozen=True)
 class Field:
@@ -64,6 +81,27 @@ FEEDBACK_FIELDS: tuple[Field, ...] = (
 )
 
 TABLES: dict[str, tuple[Field, ...]] = {"issues": ISSUE_FIELDS, "feedback": FEEDBACK_FIELDS}
+
+# Field.title is the Chinese heading; English pages label issue fields with these instead.
+FIELD_TITLES_EN: dict[str, str] = {
+    "issue_id": "Issue ID", "title": "Title", "description": "Description",
+    "category": "Issue category", "area": "Area", "unit": "Responsible unit",
+    "owner": "Responsible person", "channel": "Source channel", "feedback_count": "Opinions",
+    "identified_on": "Identified on", "measures": "Rectification measures",
+    "target": "Rectification target", "deadline": "Deadline", "deadline_note": "Deadline note",
+    "status": "Status", "completed_on": "Completed on", "result": "Result",
+    "satisfaction": "Satisfaction", "reply": "Reply", "replied_on": "Replied on",
+    "feedback_id": "Opinion ID", "received_on": "Received on", "replied": "Replied",
+    "text": "Opinion", "complainant": "Complainant", "contact": "Contact",
+}
+
+
+def field_title(field: Field, language: str = "zh") -> str:
+    """The heading of a field in the site's language."""
+    if language == "en":
+        return FIELD_TITLES_EN[field.name]
+    status_labels(language)  # rejects an unknown language with the same message
+    return field.title
 PRIMARY_KEYS = {"issues": "issue_id", "feedback": "feedback_id"}
 
 # Columns that identify a complainant are never published, whatever the config says.

@@ -174,7 +174,8 @@ def _gzipped_size(data: bytes) -> int:
     return len(gzip.compress(data, compresslevel=9, mtime=0))
 
 
-def build_index(issues: list[dict], *, page_url: Callable[[str], str]) -> tuple[dict[str, bytes], dict]:
+def build_index(issues: list[dict], *, page_url: Callable[[str], str],
+                language: str = "zh") -> tuple[dict[str, bytes], dict]:
     """Every index file as {relative path: bytes}, and the index's shape; pure and deterministic."""
     ordered = sorted(issues, key=lambda issue: str(issue["issue_id"]))
     units: list[str] = sorted({str(i["unit"]) for i in ordered if i.get("unit")})
@@ -215,7 +216,7 @@ def build_index(issues: list[dict], *, page_url: Callable[[str], str]) -> tuple[
     meta = {"version": FORMAT_VERSION, "documents": len(documents), "shards": shard_count,
             "documents_per_shard": per_shard, "width": width, "units": units, "pages": pages,
             "fragment_prefix": DEFAULT_FRAGMENT_PREFIX,
-            "statuses": schema.STATUS_LABELS_ZH, "max_token": MAX_CJK_TOKEN,
+            "statuses": schema.status_labels(language), "max_token": MAX_CJK_TOKEN,
             "max_name": MAX_NAME_TOKEN}
     files[f"{INDEX_FOLDER}/meta.js"] = _script("m", "meta", meta)
     shape = {"shards": shard_count, "document_shards": len(document_shards),
@@ -225,12 +226,12 @@ def build_index(issues: list[dict], *, page_url: Callable[[str], str]) -> tuple[
 
 
 def write_index(issues: list[dict], out_dir: Path, *,
-                page_url: Callable[[str], str] = default_page_url) -> dict:
+                page_url: Callable[[str], str] = default_page_url, language: str = "zh") -> dict:
     """Write out_dir/search/{meta,shard-XX,docs-XX}.js; return sizes for logs and budgets.
 
     Any earlier index in out_dir/search is removed first, so a smaller site leaves no stale shard.
     """
-    files, shape = build_index(issues, page_url=page_url)
+    files, shape = build_index(issues, page_url=page_url, language=language)
     folder = Path(out_dir) / INDEX_FOLDER
     if folder.exists():
         for stale in folder.glob("*.js"):

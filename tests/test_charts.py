@@ -48,3 +48,14 @@ def test_no_external_references():
     svg = charts.funnel([{"label": "a", "value": 1}])[0]
     for marker in ("href=\"http", "url(http", "@import"):
         assert marker not in svg
+
+
+def test_chart_words_by_language():
+    assert charts.chart_text() is charts.DEFAULT_TEXT
+    assert set(charts.chart_text("en")) == set(charts.chart_text("zh"))
+    svg, _ = charts.burnup([{"date": "2026-03-31", "identified": 2, "done": 1}],
+                           charts.chart_text("en"))
+    assert "Issues identified (cumulative)" in svg and "累计" not in svg
+    svg, _ = charts.history([{"as_of": "2026-11-20", "done": 2}], schema.status_labels("en"),
+                            charts.chart_text("en"))
+    assert "Publication" in svg and "Completed" in svg and "发布" not in svg

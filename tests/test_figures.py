@@ -118,3 +118,41 @@ def test_labels_for_group_keys():
     assert figures.label("unit.u-3fa2c1d0.rate.on_time") == "按期完成率"
     assert figures.label("channel.c-3fa2c1d0.feedback.total") == "意见数"
     assert set(figures.GROUP_KEYS) | set(figures.CHANNEL_EXTRA_KEYS) <= set(figures.GROUP_LABELS)
+
+
+def test_english_words_cover_every_chinese_key():
+    assert list(figures.LABELS_EN) == list(figures.LABELS)
+    assert list(figures.GROUP_LABELS_EN) == list(figures.GROUP_LABELS)
+    assert list(figures.definitions("en")) == list(figures.definitions("zh"))
+    cjk = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+    for key, text in [*figures.LABELS_EN.items(), *figures.GROUP_LABELS_EN.items()]:
+        assert not cjk.search(text), key
+    for key, text in figures.DEFINITIONS_EN.items():
+        # The empty group's name is data, shown as it is on English pages too.
+        assert not cjk.search(text.replace(figures.MISSING_GROUP, "")), key
+        assert "\n" not in text, key
+
+
+def test_labels_by_language():
+    assert figures.label("issues.overdue", "en") == "Overdue"
+    assert figures.label("unit.u-3fa2c1d0.rate.on_time", "en") == "On-time rate"
+    assert figures.label("channel.c-3fa2c1d0.feedback.total", "en") == "Opinions"
+    assert figures.group_label("done") == "已整改" and figures.group_label("done", "en") == "Rectified"
+    assert figures.label("no.such.key", "en") == "no.such.key"
+    with pytest.raises(ValueError):
+        figures.label("issues.total", "fr")
+
+
+def test_status_labels_and_field_titles_by_language():
+    assert schema.status_labels() is schema.STATUS_LABELS_ZH
+    assert set(schema.status_labels("en")) == set(schema.STATUSES) == set(schema.STATUS_LABELS_ZH)
+    assert schema.status_labels("en")["done"] == "Completed"
+    fields = [f for table in schema.TABLES.values() for f in table]
+    assert {f.name for f in fields} == set(schema.FIELD_TITLES_EN)
+    deadline = next(f for f in schema.ISSUE_FIELDS if f.name == "deadline")
+    assert schema.field_title(deadline) == "整改时限"
+    assert schema.field_title(deadline, "en") == "Deadline"
+    with pytest.raises(ValueError):
+        schema.status_labels("fr")
+    with pytest.raises(ValueError):
+        schema.field_title(deadline, "fr")

@@ -9,8 +9,11 @@ import re
 
 import pandas as pd
 import pytest
+import yaml
 
-from etl import render, safepath, tables
+from etl import figures, render, safepath, tables
+from etl.config import load_config
+from etl.errors import BuildError
 
 NASTY = "<script>alert(1)</script> | {{ 7*7 }} # x"
 UNITS = ("县住建局", "县交通局", "县教育局")
@@ -198,3 +201,76 @@ def test_changes_page_shows_sections_and_figure_spans(config):
     assert "| 未启动 | 已完成 |" in page
     assert '<span class="gs-figure" data-figure="issues.total">5</span>' in page
     assert "<script>" not in page and "首次发布" not in page
+
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+")
+
+
+def test_every_language_has_every_word():
+    words = yaml.safe_load((render.TEMPLATES / "text.yml").read_text(encoding="utf-8"))
+    assert set(words) == set(figures.LANGUAGES)
+    for language in figures.LANGUAGES:
+        assert set(words[language]) == set(words["zh"]), language
+        assert set(words[language]["change_columns"]) == set(words["zh"]["change_columns"])
+        assert (render.CONTENT / language / "about.md").is_file()
+        assert (render.CONTENT / language / "search.md").is_file()
+    for key, value in words["en"].items():
+        assert not CJK.search(str(value)), key
+
+
+def test_unknown_language_is_an_error_not_chinese():
+    with pytest.raises(BuildError, match="'fr'"):
+        render.load_text("fr")
+
+
+def _data_words(config) -> list[str]:
+    """Every text the fixture's data and config put on pages: these may stay Chinese."""
+    words = {config.title, config.region, figures.MISSING_GROUP, "报告"}
+    words |= {v for issue in ISSUES for v in issue.values() if isinstance(v, str)}
+    words |= {g["name"] for groups in make_metrics()["groups"].values() for g in groups}
+    return sorted(words, key=len, reverse=True)
+
+
+def test_english_site_has_no_chinese_chrome(write_config):
+    config = load_config(write_config(language="en"))
+    make_inputs(config, changes={
+        "added": [{"issue_id": "QH-005"}], "removed": [], "regressions": [],
+        "status_changes": [{"issue_id": "QH-001", "title": "问题1", "old": "open", "new": "done"}],
+        "figure_changes": [{"key": "issues.total", "old": "4", "new": "5", "change": "+1"}]})
+    docs = render.run(config)
+    pages = docs / "pages"
+    data = _data_words(config)
+    checked = 0
+    for page in sorted([*pages.rglob("*.md"), *pages.rglob("*.svg")]):
+        text = page.read_text(encoding="utf-8")
+        for word in data:
+            text = text.replace(word, "")
+        assert not CJK.findall(text), (page.relative_to(pages), CJK.findall(text))
+        checked += 1
+    assert checked > 15
+    mkdocs = yaml.safe_load((docs / "mkdocs.yml").read_text(encoding="utf-8"))
+    assert mkdocs["theme"]["language"] == "en"
+    titles = [title for entry in mkdocs["nav"] for title in entry]
+    assert titles[0] == "Home" and "Search" in titles and "About" in titles
+    assert not [t for t in titles if CJK.search(t)]
+    assert (pages / "about.md").read_text(encoding="utf-8").startswith("# About this site")
+    assert not (pages / "en").exists() and not (pages / "zh").exists()
+    unit_page = (pages / "units" / safepath.slug("unit", UNITS[0]) / "index.md").read_text(
+        encoding="utf-8")
+    assert "Completed" in unit_page and "Not started" in unit_page and "Deadline" in unit_page
+    changes = (pages / "changes" / "index.md").read_text(encoding="utf-8")
+    assert "| Not started | Completed |" in changes
+    assert "🔴 Issues removed, Status regressions: None" in changes
+    # Numbers print the same whatever the language.
+    home = (pages / "index.md").read_text(encoding="utf-8")
+    assert '<span class="gs-figure" data-figure="rate.completion">20.0%</span>' in home
+
+
+def test_chinese_site_keeps_its_hand_written_pages(rendered):
+    config, docs = rendered
+    pages = docs / "pages"
+    assert (pages / "about.md").read_bytes() == (render.CONTENT / "zh" / "about.md").read_bytes()
+    assert (pages / "search.md").read_bytes() == (render.CONTENT / "zh" / "search.md").read_bytes()
+    assert not (pages / "en").exists() and not (pages / "zh").exists()
+    data = (pages / "data" / "index.md").read_text(encoding="utf-8")
+    assert "（最新）" in data and "python -m etl verify 网站文件夹" in data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -219,3 +220,21 @@ def test_shard_files_stay_small(index_10k):
     assert len(sizes) == stats["files"]
     assert max(sizes.values()) <= 64 * 1024, max(sizes.items(), key=lambda item: item[1])
     assert stats["shards"] >= 10
+
+
+def test_status_words_follow_the_language(tmp_path):
+    search.write_index(small_set(), tmp_path / "zh")
+    search.write_index(small_set(), tmp_path / "en", language="en")
+    assert search.read_index(tmp_path / "zh")[0]["statuses"]["done"] == "已完成"
+    assert search.read_index(tmp_path / "en")[0]["statuses"]["done"] == "Completed"
+
+
+def test_english_search_page_gives_every_word_the_script_shows():
+    script = SEARCH_JS.read_text(encoding="utf-8")
+    block = re.search(r"var WORDS = \{(.*?)\};", script, re.S).group(1)
+    keys = re.findall(r"^\s*(\w+):", block, re.M)
+    page = (ROOT / "content" / "en" / "search.md").read_text(encoding="utf-8")
+    given = {re.sub(r"-(\w)", lambda m: m.group(1).upper(), name)
+             for name in re.findall(r'\sdata-([a-z-]+)="', page)}
+    assert keys and set(keys) == given
+    assert not re.search(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]", page)

@@ -14,6 +14,20 @@
   var CJK_RUN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+/g;
   var ASCII_RUN = /[a-z0-9]+(?:[-_.][a-z0-9]+)*/g;
   var FILES = { m: "meta", t: "shard-", d: "docs-" };
+  /* The Chinese words; a page in another language gives its own as data-* attributes of the
+   * #gongshi-search element (data-too-common for tooCommon), and {n} stands for the count. */
+  var WORDS = {
+    label: "搜索问题（编号、单位、区域或关键词）",
+    placeholder: "例如：违规收受礼品 或 QH-2026-0012",
+    more: "显示更多",
+    tooCommon: "这些词太常见，请输入更具体的词语或问题编号。",
+    none: "没有找到相关问题。",
+    partial: "没有完全匹配的问题，以下问题包含部分词语。",
+    found: "找到 {n} 个相关问题。",
+    foundWithPartial: "找到 {n} 个相关问题，另有部分匹配的问题列在后面。",
+    searching: "正在搜索…",
+    failed: "搜索索引加载失败，请刷新页面重试。"
+  };
   var store = {};
   var pending = {};
 
@@ -201,21 +215,31 @@
     return item;
   }
 
+  function pageWords(container) {
+    var words = {};
+    Object.keys(WORDS).forEach(function (key) {
+      var own = container.dataset ? container.dataset[key] : undefined;
+      words[key] = typeof own === "string" ? own : WORDS[key];
+    });
+    return words;
+  }
+
   function start(container) {
+    var words = pageWords(container);
     var form = element("form", "gs-search-form");
     form.setAttribute("role", "search");
-    var label = element("label", null, "搜索问题（编号、单位、区域或关键词）");
+    var label = element("label", null, words.label);
     var input = element("input", "gs-search-input md-input");
     input.type = "search";
     input.id = "gs-search-input";
     input.name = "q";
     input.autocomplete = "off";
-    input.placeholder = "例如：违规收受礼品 或 QH-2026-0012";
+    input.placeholder = words.placeholder;
     label.setAttribute("for", input.id);
     var status = element("p", "gs-search-status");
     status.setAttribute("aria-live", "polite");
     var list = element("ol", "gs-search-results");
-    var more = element("button", "md-button gs-search-more", "显示更多");
+    var more = element("button", "md-button gs-search-more", words.more);
     more.type = "button";
     /* Theme buttons set display, which beats the hidden attribute; so hide by style. */
     function showButton(visible) { more.style.display = visible ? "" : "none"; }
@@ -247,11 +271,11 @@
     }
 
     function message(result) {
-      if (result.wanted === 0 && result.terms.length) return "这些词太常见，请输入更具体的词语或问题编号。";
-      if (!result.numbers.length) return "没有找到相关问题。";
-      if (!result.complete) return "没有完全匹配的问题，以下问题包含部分词语。";
-      return "找到 " + result.complete + " 个相关问题" +
-        (result.numbers.length > result.complete ? "，另有部分匹配的问题列在后面。" : "。");
+      if (result.wanted === 0 && result.terms.length) return words.tooCommon;
+      if (!result.numbers.length) return words.none;
+      if (!result.complete) return words.partial;
+      var found = result.numbers.length > result.complete ? words.foundWithPartial : words.found;
+      return found.replace("{n}", String(result.complete));
     }
 
     function run() {
@@ -262,7 +286,7 @@
       shown = 0;
       busy = false;
       if (!query.trim()) { status.textContent = ""; container.setAttribute("data-state", "ready"); return; }
-      status.textContent = "正在搜索…";
+      status.textContent = words.searching;
       container.setAttribute("data-state", "searching");
       search(query).then(function (result) {
         if (mine !== generation) return;
@@ -274,7 +298,7 @@
         });
       }).catch(function () {
         if (mine !== generation) return;
-        status.textContent = "搜索索引加载失败，请刷新页面重试。";
+        status.textContent = words.failed;
         container.setAttribute("data-state", "failed");
       });
     }
