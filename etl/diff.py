@@ -14,6 +14,8 @@ from etl import schema, tables
 from etl.errors import DiffError
 from etl.manifests import MANIFEST, chain, read_manifest, sha256_hex
 
+TITLE_LENGTH = 40  # characters of description standing in for a missing title
+
 HEADLINE_FIGURES = ("issues.total", "issues.done", "rate.completion", "rate.on_time",
                     "issues.overdue", "feedback.total", "rate.reply", "rate.satisfaction",
                     "issues.rework")
@@ -163,8 +165,17 @@ def _records(frame: pd.DataFrame, key: str) -> dict[str, dict]:
             for row in frame.to_dict("records")}
 
 
+def _title(row: dict) -> str | None:
+    """The title, or for lists without titles the start of the description: a change needs a name."""
+    text = row.get("title") or row.get("description")
+    if not text:
+        return None
+    text = " ".join(str(text).split())
+    return text if len(text) <= TITLE_LENGTH else text[:TITLE_LENGTH - 1] + "…"
+
+
 def _brief(issue_id: str, row: dict) -> dict:
-    return {"issue_id": issue_id, "title": row.get("title"), "unit": row.get("unit"),
+    return {"issue_id": issue_id, "title": _title(row), "unit": row.get("unit"),
             "status": row.get("status")}
 
 
@@ -232,7 +243,7 @@ def compare(old_dir: Path, new_dir: Path) -> dict:
     }
     for issue_id in both:
         old, new = old_rows[issue_id], new_rows[issue_id]
-        title = new.get("title")
+        title = _title(new)
         if old.get("status") != new.get("status"):
             change = {"issue_id": issue_id, "title": title, "old": old.get("status"),
                       "new": new.get("status")}

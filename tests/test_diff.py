@@ -210,3 +210,16 @@ def test_cli_diff_exit_codes(pair, capsys):
     assert cli.main(["diff", "--fail-on-removed", str(pair[0]), str(pair[1])]) == 1
     assert cli.main(["diff", str(pair[1]), str(pair[0])]) == 2
     assert "does not descend from" in capsys.readouterr().err
+
+
+def test_items_without_a_title_are_named_by_their_description(tmp_path):
+    long_text = "城关镇" + "路灯长期不亮，群众夜间出行不便，" * 4
+    old = factory.publish(factory.make_config(tmp_path, "2026-11-01"),
+                          [I("1", "open", title=None, description="井盖缺失")])
+    new = factory.publish(factory.make_config(tmp_path, "2026-11-20"),
+                          [I("1", "done", title=None, description="井盖缺失"),
+                           I("2", "open", title=None, description=long_text)])
+    result = diff.compare(old, new)
+    assert [row["title"] for row in result["status_changes"]] == ["井盖缺失"]
+    (added,) = result["added"]
+    assert added["title"] == long_text[:39] + "…" and len(added["title"]) == diff.TITLE_LENGTH
