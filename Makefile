@@ -11,7 +11,7 @@ SNAPSHOTS := site_data/snapshots
 HISTORY := $(sort $(wildcard site_data/history/*))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv publish seed-history test test-browser system-deps bench demo verify lock clean
+.PHONY: help venv publish seed-history lint test test-browser system-deps bench demo verify lock clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -36,7 +36,10 @@ publish: seed-history ## Build the campaign in CONFIG (default: the bundled demo
 verify: $(STAMP) ## Re-check the published site: hashes, chain and every figure
 	$(PY) -m etl verify site
 
-test: $(STAMP) ## Run the test suite (browser tests excluded; see test-browser)
+lint: $(STAMP) ## Check the code for errors pyflakes finds (unused or undefined names, ...)
+	$(VENV)/bin/ruff check --select F,B023 etl tests bench
+
+test: lint ## Run the lint and the test suite (browser tests excluded; see test-browser)
 	$(PY) -m pytest -q -m "not browser" tests
 
 SYSTEM_PACKAGES := chromium fonts-wqy-microhei minisign

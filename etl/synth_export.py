@@ -144,6 +144,11 @@ def write_issues(campaign: Campaign, day: dt.date, path: Path) -> int:
     return rows
 
 
+def _ledger_date(value: dt.date, style: int) -> str:
+    """Dates as the ledger's clerks typed them: mostly ISO, some 2026/3/5."""
+    return value.isoformat() if style < 40 else f"{value.year}/{value.month}/{value.day}"
+
+
 def write_feedback(campaign: Campaign, day: dt.date, path: Path) -> int:
     """The 意见建议台账 as of `day`, as a GBK CSV the way WPS and Excel save it in China."""
     buffer = io.StringIO()
@@ -156,13 +161,9 @@ def write_feedback(campaign: Campaign, day: dt.date, path: Path) -> int:
         if opinion.received > day:
             continue
         replied = opinion.replied_on is not None and opinion.replied_on <= day
-
-        def typed(value: dt.date) -> str:
-            return value.isoformat() if opinion.style < 40 else f"{value.year}/{value.month}/{value.day}"
-
-        writer.writerow([opinion.feedback_id, typed(opinion.received), opinion.channel, opinion.area,
-                         opinion.unit, "是" if replied else "否",
-                         typed(opinion.replied_on) if replied else "",
+        writer.writerow([opinion.feedback_id, _ledger_date(opinion.received, opinion.style),
+                         opinion.channel, opinion.area, opinion.unit, "是" if replied else "否",
+                         _ledger_date(opinion.replied_on, opinion.style) if replied else "",
                          opinion.issue_id if opinion.issue_id in listed else "",
                          opinion.text, opinion.complainant, opinion.contact])
         rows += 1

@@ -1,7 +1,6 @@
 """Extract stage: header mapping, exact output shape, provenance, atomic and deterministic writes."""
 
 import datetime as dt
-import io
 import json
 
 import openpyxl

@@ -27,7 +27,7 @@ HOME = ("<html><body><h1>整改公示</h1>"
         f"完成率 {span('rate.completion', '50.0%')}。</p>"
         f"<p>意见 {span('feedback.total', '2')}，答复率 {span('rate.reply', '50.0%')}</p>"
         "</body></html>")
-UNIT = f'<p><span data-figure="issues.total" class="note gs-figure">\n 4 </span></p>'
+UNIT = '<p><span data-figure="issues.total" class="note gs-figure">\n 4 </span></p>'
 
 
 @pytest.fixture
