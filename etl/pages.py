@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
+from pathlib import Path
 
 import pandas as pd
 
-from etl import figures, safepath, schema
+from etl import figures, manifests, safepath, schema
 from etl.errors import BuildError
 
 GROUP_DIRS = {"unit": "units", "area": "areas", "category": "categories"}
@@ -217,3 +219,47 @@ def changes(data: dict | None, text: dict, existing_ids: set[str], known: dict,
     if isinstance(previous, dict):
         previous = previous.get("snapshot_id", "")
     return {"sections": sections, "previous": str(previous)}
+
+
+SNAPSHOT_FILE_ORDER = ("manifest.json", "manifest.json.minisig", "datapackage.json", "issues.csv",
+                       "issues.json", "feedback.csv", "feedback.json", "metrics.json")
+
+
+def snapshot_folders(config) -> list[Path]:
+    """Every snapshot oldest first: the committed chain (hash-checked), then the staged one.
+
+    A rerun stages a snapshot equal to the newest committed one; it then stands in its place.
+    """
+    committed = manifests.chain(config.snapshots_dir)
+    staged = sorted((config.work_dir / "stage" / "snapshot").glob("*/" + manifests.MANIFEST))
+    if not staged:
+        return committed
+    new = staged[-1].parent
+    safepath.check_id(new.name, what="snapshot id")
+    previous = (manifests.read_manifest(new).get("previous") or {}).get("snapshot_id")
+    names = [folder.name for folder in committed]
+    kept = committed[: names.index(previous) + 1] if previous in names else []
+    return kept + [new]
+
+
+def snapshot_entries(folders: list[Path]) -> list[dict]:
+    entries = []
+    for index, folder in enumerate(reversed(folders)):
+        manifest = manifests.read_manifest(folder)
+        listed = manifest.get("files", {})
+        files = []
+        names = [n for n in SNAPSHOT_FILE_ORDER if (folder / n).exists()]
+        names += sorted(p.name for p in folder.iterdir() if p.is_file() and p.name not in names)
+        for name in names:
+            info = listed.get(name, {})
+            files.append({"name": name, "href": f"snapshots/{folder.name}/{name}",
+                          "bytes": str(info.get("bytes", (folder / name).stat().st_size)),
+                          "sha256": info.get("sha256") or file_sha256(folder / name)})
+        entries.append({"id": folder.name, "latest": index == 0, "as_of": manifest.get("as_of", ""),
+                        "row_counts": sorted(manifest.get("row_counts", {}).items()),
+                        "files": files})
+    return entries
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
@@ -13,15 +13,12 @@ import yaml
 from markupsafe import Markup
 
 from etl import charts, figures, pages, safepath, schema, search, tables, textsafe
-
 from etl.errors import BuildError
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 CONTENT = ROOT / "content"
 BASE_MKDOCS = ROOT / "mkdocs.yml"
-SNAPSHOT_FILE_ORDER = ("manifest.json", "manifest.json.minisig", "datapackage.json", "issues.csv",
-                       "issues.json", "feedback.csv", "feedback.json", "metrics.json")
 
 
 def environment(metrics: dict, text: dict, language: str = "zh") -> jinja2.Environment:
@@ -80,55 +77,6 @@ def _published(path: Path) -> list[str]:
         return handle.readline().strip().split(",")
 
 
-def snapshot_folders(config) -> list[Path]:
-    """Every snapshot, oldest first by the `previous` chain; the staged one (if any) last."""
-    staged = sorted((config.work_dir / "stage" / "snapshot").glob("*/manifest.json"))
-    folders = {p.parent.name: p.parent for p in sorted(config.snapshots_dir.glob("*/manifest.json"))}
-    for manifest in staged:
-        folders[manifest.parent.name] = manifest.parent
-    for name in folders:
-        safepath.check_id(name, what="snapshot id")
-    previous = {}
-    for name, folder in folders.items():
-        link = (_read_json(folder / "manifest.json") or {}).get("previous") or {}
-        previous[name] = link.get("snapshot_id")
-    newest = staged[-1].parent.name if staged else None
-    if newest is None:
-        referenced = set(previous.values())
-        heads = sorted(n for n in folders if n not in referenced)
-        newest = heads[-1] if heads else None
-    ordered: list[str] = []
-    while newest in folders and newest not in ordered:
-        ordered.append(newest)
-        newest = previous[newest]
-    ordered.reverse()
-    strays = sorted(n for n in folders if n not in ordered)
-    return [folders[n] for n in strays + ordered]
-
-
-def snapshot_entries(folders: list[Path]) -> list[dict]:
-    entries = []
-    for index, folder in enumerate(reversed(folders)):
-        manifest = _read_json(folder / "manifest.json") or {}
-        listed = manifest.get("files", {})
-        files = []
-        names = [n for n in SNAPSHOT_FILE_ORDER if (folder / n).exists()]
-        names += sorted(p.name for p in folder.iterdir() if p.is_file() and p.name not in names)
-        for name in names:
-            info = listed.get(name, {})
-            files.append({"name": name, "href": f"snapshots/{folder.name}/{name}",
-                          "bytes": str(info.get("bytes", (folder / name).stat().st_size)),
-                          "sha256": info.get("sha256") or file_sha256(folder / name)})
-        entries.append({"id": folder.name, "latest": index == 0, "as_of": manifest.get("as_of", ""),
-                        "row_counts": sorted(manifest.get("row_counts", {}).items()),
-                        "files": files})
-    return entries
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def chart_block(name: str, title: str, alt: str, svg: str, headings: list[str], rows: list,
                 out: Path, src: str) -> dict:
     (out / f"{name}.svg").write_text(svg, encoding="utf-8")
@@ -182,6 +130,40 @@ def home_charts(metrics: dict, text: dict, out: Path, language: str = "zh") -> l
     return blocks
 
 
+@dataclass
+class _Site:
+    """What every page writer needs: the config, the data, the words and the one environment."""
+
+    config: object
+    metrics: dict
+    text: dict
+    env: jinja2.Environment
+    pages_dir: Path
+    issues: list[dict]
+    published: list[str]
+
+    @property
+    def language(self) -> str:
+        return self.config.language
+
+    def write(self, relative: str, template: str, **context) -> None:
+        path = self.pages_dir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        site = {"title": self.config.title, "region": self.config.region,
+                "as_of": self.metrics.get("as_of", "")}
+        path.write_text(self.env.get_template(template).render(site=site, **context),
+                        encoding="utf-8")
+
+    def listed(self, name: str) -> list[dict]:
+        """The issues a metrics list names, in the list's order."""
+        by_id = {i["issue_id"]: i for i in self.issues}
+        return [by_id[i] for i in self.metrics.get("lists", {}).get(name, []) if i in by_id]
+
+    def table(self, issues: list[dict], extra: list | None = None) -> dict:
+        return pages.issue_table(issues, self.published, self.text, extra or [],
+                                 language=self.language)
+
+
 def run(config) -> Path:
     """Write config.work_dir/docs: mkdocs.yml and pages/ with every page, chart and snapshot."""
     work = config.work_dir
@@ -193,92 +175,99 @@ def run(config) -> Path:
     metrics = _read_json(work / "metrics.json")
     if metrics is None:
         raise BuildError(f"{work / 'metrics.json'} is missing", hint="run the metrics stage first")
-    language = config.language
-    text = load_text(language)
-    env = environment(metrics, text, language)
-    site = {"title": config.title, "region": config.region, "as_of": metrics.get("as_of", "")}
-
+    text = load_text(config.language)
     issues_path = work / "tables" / "issues.csv"
     published = _published(issues_path)
     issues = pages.issue_records(tables.read_table(issues_path, "issues"), published)
-    issue_ids = {i["issue_id"] for i in issues}
-    search.write_index(issues, pages_dir, language=language)
-    by_id = {i["issue_id"]: i for i in issues}
-    slugs = pages.group_slugs(metrics)
+    site = _Site(config, metrics, text, environment(metrics, text, config.language), pages_dir,
+                 issues, published)
 
-    def write(relative: str, template: str, **context) -> None:
-        path = pages_dir / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(env.get_template(template).render(site=site, **context), encoding="utf-8")
+    search.write_index(issues, pages_dir, language=config.language)
+    _write_home(site)
+    nav_groups = _write_groups(site)
+    _write_issue_pages(site)
+    _write_lists(site, _read_json(work / "changes.json"))
+    _write_history(site)
+    _write_data(site, _read_json(work / "validate" / "report.json"))
+    _write_methodology(site)
+    copy_content(config.language, pages_dir)
+    _write_mkdocs_config(site, docs, nav_groups)
+    return docs
 
-    # Home.
-    (pages_dir / "charts").mkdir()
-    links = [{"title": text[k], "href": f"{d}/index.md"} for k, d in (
+
+def _write_home(site: _Site) -> None:
+    (site.pages_dir / "charts").mkdir()
+    links = [{"title": site.text[k], "href": f"{d}/index.md"} for k, d in (
         ("overdue", "overdue"), ("rework", "rework"), ("units", "units"), ("changes", "changes"),
         ("claims", "claims"), ("data", "data"), ("methodology", "methodology"))]
-    write("index.md", "index.md.j2",
-          headline=pages.figure_items(metrics, figures.HEADLINE_KEYS, language),
-          charts=home_charts(metrics, text, pages_dir / "charts", language), links=links)
+    site.write("index.md", "index.md.j2",
+               headline=pages.figure_items(site.metrics, figures.HEADLINE_KEYS, site.language),
+               charts=home_charts(site.metrics, site.text, site.pages_dir / "charts", site.language),
+               links=links)
 
-    # Units, areas, categories: an index table and a page per group.
+
+def _write_groups(site: _Site) -> list[dict]:
+    """Units, areas, categories: an index table and a page per group; returns their nav entries."""
     nav_groups = []
     for kind, folder in pages.GROUP_DIRS.items():
-        groups = metrics.get("groups", {}).get(kind, [])
-        if kind not in published and not groups:
+        groups = site.metrics.get("groups", {}).get(kind, [])
+        if kind not in site.published and not groups:
             continue
-        heading = text[folder]
-        write(f"{folder}/index.md", "group_index.md.j2", heading=heading, kind=kind,
-              groups=pages.group_table(metrics, kind, linked=True, language=language))
+        heading = site.text[folder]
+        site.write(f"{folder}/index.md", "group_index.md.j2", heading=heading, kind=kind,
+                   groups=pages.group_table(site.metrics, kind, linked=True, language=site.language))
         nav_groups.append({heading: f"{folder}/index.md"})
         members: dict[str, list[dict]] = {g["name"]: [] for g in groups}
-        for issue in issues:
+        for issue in site.issues:
             name = issue.get(kind) or figures.MISSING_GROUP
             if name in members:
                 members[name].append(issue)
         for group in groups:
-            write(f"{folder}/{group['slug']}/index.md", "group.md.j2", kind_label=text[kind],
-                  group={"name": group["name"],
-                         "figures": pages.group_figures(metrics, kind, group, language)},
-                  issues=pages.issue_table(members[group["name"]], published, text,
-                                           language=language))
+            site.write(f"{folder}/{group['slug']}/index.md", "group.md.j2",
+                       kind_label=site.text[kind],
+                       group={"name": group["name"], "figures": pages.group_figures(
+                           site.metrics, kind, group, site.language)},
+                       issues=site.table(members[group["name"]]))
+    return nav_groups
 
-    # Issue detail pages, one per bucket; the bucket of an id never changes.
+
+def _write_issue_pages(site: _Site) -> None:
+    """Issue detail pages, one per bucket; the bucket of an id never changes."""
+    slugs = pages.group_slugs(site.metrics)
     buckets: dict[str, list[dict]] = {}
-    for issue in issues:
+    for issue in site.issues:
         buckets.setdefault(safepath.bucket(issue["issue_id"]), []).append(
-            pages.issue_detail(issue, published, slugs, language))
-    template = env.get_template("issues.md.j2")
+            pages.issue_detail(issue, site.published, slugs, site.language))
     for bucket, details in sorted(buckets.items()):
-        path = pages_dir / "issues" / bucket / "index.md"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(template.render(site=site, bucket=bucket, issues=details), encoding="utf-8")
+        site.write(f"issues/{bucket}/index.md", "issues.md.j2", bucket=bucket, issues=details)
 
-    # Lists.
-    lists = metrics.get("lists", {})
 
-    def listed(name: str) -> list[dict]:
-        return [by_id[i] for i in lists.get(name, []) if i in by_id]
-
-    late = pages.days_late(_as_of(metrics, config))
-    write("overdue/index.md", "list.md.j2", heading=text["overdue"], intro=text["overdue_intro"],
-          figures=pages.figure_items(metrics, ["issues.overdue", "issues.overdue_first_deadline"],
-                                     language),
-          issues=pages.issue_table(sorted(listed("overdue"), key=lambda i: -int(late(i) or 0)),
-                                   published, text, [(text["days_late"], late)],
-                                   language=language))
+def _write_lists(site: _Site, changes: dict | None) -> None:
+    """Overdue, rework, claims and the changes since the last publish."""
+    text, metrics, language = site.text, site.metrics, site.language
+    late = pages.days_late(_as_of(metrics, site.config))
+    site.write("overdue/index.md", "list.md.j2", heading=text["overdue"],
+               intro=text["overdue_intro"],
+               figures=pages.figure_items(metrics, ["issues.overdue",
+                                                    "issues.overdue_first_deadline"], language),
+               issues=site.table(sorted(site.listed("overdue"), key=lambda i: -int(late(i) or 0)),
+                                 [(text["days_late"], late)]))
     score = (text["satisfaction"], lambda i: pages.display("satisfaction", i.get("satisfaction")))
-    write("rework/index.md", "list.md.j2", heading=text["rework"], intro=text["rework_intro"],
-          figures=pages.figure_items(metrics, ["issues.rework"], language),
-          issues=pages.issue_table(listed("rework"), published, text,
-                                   [score] if "satisfaction" in published else [],
-                                   language=language))
-    write("claims/index.md", "claims.md.j2", claims=pages.claims(metrics))
-    write("changes/index.md", "changes.md.j2",
-          changes=pages.changes(_read_json(work / "changes.json"), text, issue_ids,
-                                metrics["figures"], language))
+    site.write("rework/index.md", "list.md.j2", heading=text["rework"], intro=text["rework_intro"],
+               figures=pages.figure_items(metrics, ["issues.rework"], language),
+               issues=site.table(site.listed("rework"),
+                                 [score] if "satisfaction" in site.published else []))
+    site.write("claims/index.md", "claims.md.j2", claims=pages.claims(metrics))
+    issue_ids = {i["issue_id"] for i in site.issues}
+    site.write("changes/index.md", "changes.md.j2",
+               changes=pages.changes(changes, text, issue_ids, metrics["figures"], language))
 
-    # History: snapshots chart, deadline buckets, channels, stale items.
-    (pages_dir / "history").mkdir()
+
+def _write_history(site: _Site) -> None:
+    """Snapshots chart, deadline buckets, channels and the due-soon and stale lists."""
+    text, metrics, language = site.text, site.metrics, site.language
+    folder = site.pages_dir / "history"
+    folder.mkdir()
     history_charts = []
     snapshots_series = metrics.get("series", {}).get("snapshots", [])
     if snapshots_series:
@@ -287,27 +276,28 @@ def run(config) -> Path:
         history_charts.append(chart_block(
             "history", text["history_chart"], text["history_chart_alt"], svg,
             [text["as_of"]] + [statuses[s] for s in charts.STATUS_ORDER],
-            [[r["label"]] + [str(r[s]) for s in charts.STATUS_ORDER] for r in rows],
-            pages_dir / "history", ""))
+            [[r["label"]] + [str(r[s]) for s in charts.STATUS_ORDER] for r in rows], folder, ""))
     deadline_keys = [k for k in ("deadline.overdue", "deadline.within_10", "deadline.within_20",
                                  "deadline.later", "deadline.none") if k in metrics["figures"]]
     if deadline_keys:
         svg, _ = charts.bars([{"label": figures.label(k, language), "value": metrics["figures"][k]}
                               for k in deadline_keys], charts.chart_text(language))
         history_charts.append(chart_block(
-            "deadlines", text["deadline"], text["deadline"], svg, [text["deadline"], text["count_issues"]],
-            [[figures.label(k, language), {"key": k}] for k in deadline_keys],
-            pages_dir / "history", ""))
-    sections = [{"title": text[name],
-                 "table": pages.issue_table(listed(name), published, text, language=language)}
-                for name in ("due_10", "due_20", "stale") if name in lists]
-    write("history/index.md", "history.md.j2", charts=history_charts,
-          channels=pages.group_table(metrics, "channel", linked=False, language=language),
-          lists=sections)
+            "deadlines", text["deadline"], text["deadline"], svg,
+            [text["deadline"], text["count_issues"]],
+            [[figures.label(k, language), {"key": k}] for k in deadline_keys], folder, ""))
+    sections = [{"title": text[name], "table": site.table(site.listed(name))}
+                for name in ("due_10", "due_20", "stale") if name in metrics.get("lists", {})]
+    site.write("history/index.md", "history.md.j2", charts=history_charts,
+               channels=pages.group_table(metrics, "channel", linked=False, language=language),
+               lists=sections)
 
-    # Data and methodology.
-    folders = snapshot_folders(config)
-    data_dir = pages_dir / "data"
+
+def _write_data(site: _Site, report: dict | None) -> None:
+    """Every snapshot copied into the site, the public key, latest.json and the data page."""
+    config = site.config
+    folders = pages.snapshot_folders(config)
+    data_dir = site.pages_dir / "data"
     for folder in folders:
         shutil.copytree(folder, data_dir / "snapshots" / folder.name)
     if config.minisign_key and config.minisign_key.with_suffix(".pub").is_file():
@@ -315,20 +305,27 @@ def run(config) -> Path:
         shutil.copyfile(config.minisign_key.with_suffix(".pub"), data_dir / "minisign.pub")
     if folders:
         (data_dir / "latest.json").write_text(
-            json.dumps({"snapshot_id": folders[-1].name}, ensure_ascii=False) + "\n", encoding="utf-8")
-    report = _read_json(work / "validate" / "report.json")
-    warnings = _count_warnings(report)
-    write("data/index.md", "data.md.j2", snapshots=snapshot_entries(folders), warnings=warnings)
-    parameters = metrics.get("parameters", {})
-    write("methodology/index.md", "methodology.md.j2",
-          parameters=[{"label": text["threshold"], "value": parameters.get("satisfaction_threshold", config.satisfaction_threshold)},
-                      {"label": text["stale_weeks"], "value": parameters.get("stale_weeks", config.stale_weeks)}],
-          definitions=[{"key": k, "label": figures.label(k, language) if k in figures.LABELS else
-                        text.get(k.split(".")[-1], k), "text": v}
-                       for k, v in figures.definitions(language).items()])
+            json.dumps({"snapshot_id": folders[-1].name}, ensure_ascii=False) + "\n",
+            encoding="utf-8")
+    site.write("data/index.md", "data.md.j2", snapshots=pages.snapshot_entries(folders),
+               warnings=_count_warnings(report))
 
-    # Hand-written content and the MkDocs config.
-    copy_content(language, pages_dir)
+
+def _write_methodology(site: _Site) -> None:
+    text, config, language = site.text, site.config, site.language
+    parameters = site.metrics.get("parameters", {})
+    site.write("methodology/index.md", "methodology.md.j2",
+               parameters=[{"label": text["threshold"], "value": parameters.get(
+                               "satisfaction_threshold", config.satisfaction_threshold)},
+                           {"label": text["stale_weeks"], "value": parameters.get(
+                               "stale_weeks", config.stale_weeks)}],
+               definitions=[{"key": k, "label": figures.label(k, language) if k in figures.LABELS
+                             else text.get(k.split(".")[-1], k), "text": v}
+                            for k, v in figures.definitions(language).items()])
+
+
+def _write_mkdocs_config(site: _Site, docs: Path, nav_groups: list[dict]) -> None:
+    text, config = site.text, site.config
     nav = [{text["home"]: "index.md"}, {text["overdue"]: "overdue/index.md"},
            {text["rework"]: "rework/index.md"}, *nav_groups,
            {text["history"]: "history/index.md"}, {text["changes"]: "changes/index.md"},
@@ -341,13 +338,12 @@ def run(config) -> Path:
         raise BuildError(f"{BASE_MKDOCS}: use_directory_urls must be false",
                          hint="restore `use_directory_urls: false` in the base mkdocs.yml")
     mkdocs.update({"site_name": config.title, "docs_dir": "pages", "nav": nav,
-                   "site_dir": str(work / "stage" / "site")})
+                   "site_dir": str(config.work_dir / "stage" / "site")})
     mkdocs["theme"]["language"] = config.language
     if config.site_url:
         mkdocs["site_url"] = config.site_url
     (docs / "mkdocs.yml").write_text(
         yaml.safe_dump(mkdocs, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return docs
 
 
 def _as_of(metrics: dict, config) -> dt.date:
