@@ -181,15 +181,16 @@ def run(site_dir: Path, derive: Callable, format_figure: Callable = figure_text.
         raise VerifyFailed(f"{site_dir} is not a folder", hint="give the built site's folder")
     problems: list[str] = []
     ordered = check_snapshots(site_dir, problems)
-    figures = None
+    derived = None
     if ordered:
         try:
-            figures = derive(ordered).get("figures", {})
+            derived = derive(ordered)
         except Exception as error:  # noqa: BLE001 - a tampered snapshot may break derive anyhow
             problems.append(f"could not re-derive figures from {ordered[-1]}: "
                             f"{error.__class__.__name__}: {error}")
-    if figures is not None:
-        _compare_recorded(ordered[-1], figures, problems)
+    if derived is not None:
+        figures = derived.get("figures", {})
+        _compare_recorded(ordered[-1], derived, problems)
         check_figures(site_dir, figures, format_figure, problems)
     if problems:
         lines = [f"verify found {len(problems)} problem(s) in {site_dir}:"]
@@ -203,14 +204,23 @@ def run(site_dir: Path, derive: Callable, format_figure: Callable = figure_text.
         raise error
 
 
-def _compare_recorded(head: Path, figures: dict, problems: list[str]) -> None:
-    """The newest snapshot's metrics.json must agree with the figures re-derived from the data."""
+def _compare_recorded(head: Path, derived: dict, problems: list[str]) -> None:
+    """The newest snapshot's metrics.json must agree with what the data re-derives, section by
+    section: its figures, and the series, lists and groups the pages' charts and tables show."""
     try:
-        recorded = json.loads((head / "metrics.json").read_text(encoding="utf-8")).get("figures", {})
+        recorded = json.loads((head / "metrics.json").read_text(encoding="utf-8"))
+        recorded_figures = recorded.get("figures", {})
     except (FileNotFoundError, json.JSONDecodeError, AttributeError):
         problems.append(f"{head / 'metrics.json'}: missing or not JSON")
         return
-    for key in sorted(set(recorded) | set(figures)):
-        if not _same_number(recorded.get(key), figures.get(key)):
-            problems.append(f"{head.name}/metrics.json: figure {key!r} is {recorded.get(key)!r}, "
-                            f"re-derived from the data it is {figures.get(key)!r}")
+    figures = derived.get("figures", {})
+    for key in sorted(set(recorded_figures) | set(figures)):
+        if not _same_number(recorded_figures.get(key), figures.get(key)):
+            problems.append(f"{head.name}/metrics.json: figure {key!r} is "
+                            f"{recorded_figures.get(key)!r}, re-derived from the data it is "
+                            f"{figures.get(key)!r}")
+    for section in sorted(set(derived) - {"figures"}):
+        # Through JSON, as metrics.json was written, so tuples and lists compare alike.
+        if json.loads(json.dumps(derived[section])) != recorded.get(section):
+            problems.append(f"{head.name}/metrics.json: section {section!r} differs from what "
+                            "the data re-derives")

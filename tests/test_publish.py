@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import yaml
 
 from etl import cli, synth
 from etl.config import load_config
-from etl.errors import ValidationFailed
+from etl.errors import ValidationFailed, VerifyFailed
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 20)
@@ -91,3 +92,25 @@ def test_cli_error_names_the_missing_file(campaign):
     assert result.stderr.startswith("error: ")
     assert "问题整改清单.xlsx" in result.stderr and "what to do:" in result.stderr
     assert not (campaign.parent / "site").exists()
+
+
+def test_verify_catches_a_forged_head_snapshot_with_consistent_hashes(campaign):
+    """Editing the newest snapshot's series and re-hashing its manifest fools every hash check
+    (nothing links to the head yet); re-deriving the metrics from the data still catches it."""
+    site = publish(campaign)
+    (head,) = (site / "data" / "snapshots").iterdir()
+    metrics_path = head / "metrics.json"
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    metrics["series"]["burnup"][-1]["done"] += 100
+    metrics_path.write_text(json.dumps(metrics, ensure_ascii=False, sort_keys=True, indent=1) + "\n",
+                            encoding="utf-8")
+    manifest_path = head / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    data = metrics_path.read_bytes()
+    manifest["files"]["metrics.json"] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=1) + "\n",
+                             encoding="utf-8")
+    with pytest.raises(VerifyFailed) as caught:
+        cli.verify_site(site)
+    assert caught.value.problems == [
+        f"{head.name}/metrics.json: section 'series' differs from what the data re-derives"]
