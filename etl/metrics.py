@@ -130,8 +130,10 @@ def _issue_figures(issues: list[Issue], first: dict[str, dt.date], as_of: dt.dat
     return result
 
 
-def _deadline_buckets(issues: list[Issue], as_of: dt.date) -> tuple[dict, dict[str, list[str]]]:
-    """Split pending items (not done, not long_term) by how soon their current deadline falls."""
+def _deadline_buckets(issues: list[Issue], as_of: dt.date
+                      ) -> tuple[dict, dict[str, list[str]], dict[str, int]]:
+    """Split pending items (not done, not long_term) by how soon their current deadline falls;
+    also how many days late each overdue item is."""
     buckets: dict[str, list[Issue]] = {name: [] for name in
                                        ("overdue", "within_10", "within_20", "later", "none")}
     for issue in filter(_pending, issues):
@@ -157,7 +159,8 @@ def _deadline_buckets(issues: list[Issue], as_of: dt.date) -> tuple[dict, dict[s
 
     lists = {"overdue": by_deadline(buckets["overdue"]), "due_10": by_deadline(buckets["within_10"]),
              "due_20": by_deadline(buckets["within_20"])}
-    return counts, lists
+    days_late = {issue.issue_id: (as_of - issue.deadline).days for issue in buckets["overdue"]}
+    return counts, lists, days_late
 
 
 def _group_name(value: str | None) -> str:
@@ -260,7 +263,7 @@ def compute(issues: pd.DataFrame, feedback: pd.DataFrame, *, as_of: dt.date, thr
 
     flat = _feedback_figures(opinions, known["replies"])
     flat.update(_issue_figures(records, first, as_of, threshold, known["dates"]))
-    bucket_counts, due_lists = _deadline_buckets(records, as_of)
+    bucket_counts, due_lists, days_late = _deadline_buckets(records, as_of)
     flat.update(bucket_counts)
 
     since = past_data.unchanged_since(records, earlier, as_of)
@@ -299,6 +302,7 @@ def compute(issues: pd.DataFrame, feedback: pd.DataFrame, *, as_of: dt.date, thr
         "lists": {"overdue": due_lists["overdue"], "rework": rework,
                   "stale": [issue.issue_id for issue in stale],
                   "due_10": due_lists["due_10"], "due_20": due_lists["due_20"]},
+        "days_late": dict(sorted(days_late.items())),
         "claims": checked,
     }
 

@@ -149,13 +149,6 @@ def figure_items(metrics: dict, keys, language: str = "zh") -> list[dict]:
     return [{"label": figures.label(k, language), "key": k} for k in keys if k in metrics["figures"]]
 
 
-def days_late(as_of: dt.date):
-    def compute(issue: dict) -> str:
-        deadline = issue.get("deadline")
-        return str((as_of - deadline).days) if isinstance(deadline, dt.date) else ""
-    return compute
-
-
 def claims(metrics: dict) -> list[dict]:
     """Claims with the figure keys of their two numbers; keys are found, never assumed."""
     result = []

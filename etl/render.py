@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 from dataclasses import dataclass
@@ -245,13 +244,13 @@ def _write_issue_pages(site: _Site) -> None:
 def _write_lists(site: _Site, changes: dict | None) -> None:
     """Overdue, rework, claims and the changes since the last publish."""
     text, metrics, language = site.text, site.metrics, site.language
-    late = pages.days_late(_as_of(metrics, site.config))
+    days_late = metrics.get("days_late", {})
+    late = (text["days_late"], lambda issue: str(days_late.get(issue["issue_id"], "")))
     site.write("overdue/index.md", "list.md.j2", heading=text["overdue"],
                intro=text["overdue_intro"],
                figures=pages.figure_items(metrics, ["issues.overdue",
                                                     "issues.overdue_first_deadline"], language),
-               issues=site.table(sorted(site.listed("overdue"), key=lambda i: -int(late(i) or 0)),
-                                 [(text["days_late"], late)]))
+               issues=site.table(site.listed("overdue"), [late]))
     score = (text["satisfaction"], lambda i: pages.display("satisfaction", i.get("satisfaction")))
     site.write("rework/index.md", "list.md.j2", heading=text["rework"], intro=text["rework_intro"],
                figures=pages.figure_items(metrics, ["issues.rework"], language),
@@ -344,10 +343,6 @@ def _write_mkdocs_config(site: _Site, docs: Path, nav_groups: list[dict]) -> Non
         mkdocs["site_url"] = config.site_url
     (docs / "mkdocs.yml").write_text(
         yaml.safe_dump(mkdocs, allow_unicode=True, sort_keys=False), encoding="utf-8")
-
-
-def _as_of(metrics: dict, config) -> dt.date:
-    return dt.date.fromisoformat(metrics["as_of"]) if metrics.get("as_of") else config.as_of
 
 
 def _count_warnings(report) -> int | None:

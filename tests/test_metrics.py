@@ -217,7 +217,7 @@ def test_case_claims(case):
 
 def test_case_shape_and_parameters(case):
     assert set(case) == {"as_of", "parameters", "figures", "groups", "funnel", "series", "lists",
-                         "claims"}
+                         "days_late", "claims"}
     assert case["as_of"] == "2026-11-20"
     assert case["parameters"] == {"satisfaction_threshold": 80, "stale_weeks": 8}
     assert set(case["groups"]) == {"unit", "area", "category", "channel"}
@@ -323,7 +323,11 @@ def test_lists_sort_overdue_by_lateness_then_natural_id():
     rows = [dict(issue_id="10", status="open", deadline=D(2026, 11, 1)),
             dict(issue_id="2", status="open", deadline=D(2026, 11, 1)),
             dict(issue_id="3", status="open", deadline=D(2026, 1, 1))]
-    assert compute(rows)["lists"]["overdue"] == ["3", "2", "10"]
+    result = compute(rows)
+    assert result["lists"]["overdue"] == ["3", "2", "10"]
+    assert result["days_late"] == {"10": (AS_OF - D(2026, 11, 1)).days,
+                                   "2": (AS_OF - D(2026, 11, 1)).days,
+                                   "3": (AS_OF - D(2026, 1, 1)).days}
 
 
 def test_group_ties_sort_by_name():
