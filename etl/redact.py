@@ -12,20 +12,34 @@ Decisions (issue 5):
 - Runs of 20 or more digits are hidden as well: they are usually an ID and a phone number
   run together, and no figure in a rectification list is that long.
 - Digits are matched as whole runs: a phone number inside a longer number is not a phone
-  number.  Fullwidth digits (１２３), fullwidth punctuation and the various dashes and
-  spaces count the same as their ASCII forms.  Groups may be split by a space or a dash
-  (with optional spaces), not by dots.
-- Local landline numbers without an area code ("8888888") look exactly like amounts, so they
-  are hidden only after a word such as 电话 or 联系方式; QQ numbers only after "QQ".  Mobile
-  and landline shapes directly followed by a word of AMOUNT_UNITS (元, 万, % ...) are
-  amounts, not phone numbers.
+  number.  Every Unicode decimal digit (fullwidth １２３, mathematical 𝟭𝟯𝟴, Arabic-Indic ...),
+  fullwidth punctuation, every space and tab and the various dashes count the same as their
+  ASCII forms.  Groups may be split by up to three spaces or a dash (with optional spaces),
+  not by dots.  Invisible characters (soft hyphen, zero-width space and joiners, word joiner,
+  BOM, bidi marks) are ignored, as a reader does not see them: "139\u00ad0013\u00ad8000" is
+  a phone number, and the hit's span covers the invisible characters inside it.
+- Landlines are written the way offices write them: area code with or without brackets, or
+  after +86 without its 0 ("+86 10 6552 8888"); the local part unbroken or split 3-4 / 4-4
+  ("0531-8888 8888", "010-6552-8888").  A leading trunk 0 before a mobile ("013800138000")
+  is still a mobile.
+- Local landline numbers without an area code ("8888888", "8888-8888") look exactly like
+  amounts, so they are hidden only after a word such as 电话 or 联系方式; QQ numbers only
+  after "QQ".
+- A mobile shape (1[3-9] and 9 more digits, or 3-4-4) or a landline with its area code is
+  always hidden, whatever follows it.  Words after a number are no guide: "13800138000万先生"
+  is a phone number and Mr Wan, "13800138000人" a phone number and a stray word.  A county
+  list never carries an unseparated 11-digit amount (13.8 billion yuan), and an amount
+  does not start with 0, so "15000000000元" is hidden too; amounts are kept when written as
+  they are in practice ("150亿元", "15,000,000,000元", "22000000 元").
 - Markers hold no digits and redact_text repeats until nothing is found, so its output is a
   fixed point: redacting again changes nothing and find_personal_data finds nothing in it.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
+import unicodedata
 from dataclasses import dataclass
 
 MARKERS = {
@@ -49,18 +63,43 @@ class Match:
     text: str
 
 
+# Every decimal digit, space, dash and format character lies below U+20000 (tags aside).
+_BY_CATEGORY: dict[str, list[str]] = {}
+for _character in map(chr, range(0x20000)):
+    _BY_CATEGORY.setdefault(unicodedata.category(_character), []).append(_character)
+
+
+def _character_class(characters) -> str:
+    """A regex class of `characters` written as ranges: far faster to match than a long list."""
+    ranges: list[list[int]] = []
+    for code in sorted({ord(character) for character in characters}):
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return "[" + "".join(re.escape(chr(low)) + ("-" + re.escape(chr(high)) if high > low else "")
+                         for low, high in ranges) + "]"
+
+
 def _fold_table() -> dict[int, str]:
     """One-to-one character map so spans found in the folded text are spans in the original."""
     table = {code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}  # fullwidth ASCII
-    for space in "\u00a0\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u3000":
+    # Every decimal digit (Nd): fullwidth, Arabic-Indic, mathematical bold 𝟭 ...  Astral
+    # digits are one code point each in a str, so the map stays one-to-one.
+    for digit in _BY_CATEGORY["Nd"]:
+        table[ord(digit)] = str(unicodedata.digit(digit))
+    # Every space (Zs) and the tab, as in "138\t0013\t8000" pasted from a spreadsheet.
+    for space in _BY_CATEGORY["Zs"] + ["\t"]:
         table[ord(space)] = " "
-    for dash in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63":
+    for dash in _BY_CATEGORY["Pd"] + ["\u2043", "\u2212"]:
         table[ord(dash)] = "-"
+    for unchanged in "0123456789 -":
+        del table[ord(unchanged)]
     return table
 
 
 _FOLD = _fold_table()
-_NEEDS_FOLD = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_FOLD)) + "]")
+_NEEDS_FOLD = re.compile(_character_class(map(chr, _FOLD)))
 
 
 def fold(text: str) -> str:
@@ -68,16 +107,60 @@ def fold(text: str) -> str:
     return text.translate(_FOLD) if _NEEDS_FOLD.search(text) else text
 
 
-# Separator allowed between digit groups: one space, or a dash with optional single spaces.
-_SEP = r"(?: ?- ?| )"
+# Characters a reader does not see: format characters (soft hyphen U+00AD, zero-width space,
+# joiners, word joiner U+2060, BOM U+FEFF, bidi marks, tags), variation selectors, the
+# combining grapheme joiner and the keycap mark of "1\ufe0f\u20e3".  "139\u00ad0013\u00ad8000"
+# reads as a phone number, so they are removed before matching, not treated as separators.
+_INVISIBLE_CHARACTERS = (_BY_CATEGORY["Cf"] + list(map(chr, range(0xE0000, 0xE0080)))
+                         + list(map(chr, range(0xFE00, 0xFE10))) + ["\u034f", "\u20e3"])
+_INVISIBLE = re.compile(_character_class(_INVISIBLE_CHARACTERS) + "+")
+# A quick first look, several times faster on a page: a class of BMP characters is a bitmap
+# lookup, and any astral character (rare in a page) sends the text on to the exact pattern.
+_MAYBE_INVISIBLE = re.compile(_character_class(
+    character for character in _INVISIBLE_CHARACTERS if ord(character) < 0x10000)[:-1]
+    + "\U00010000-\U0010ffff]")
+
+
+class _Visible:
+    """`text` without invisible characters, and the way back from its positions to the original."""
+
+    def __init__(self, text: str) -> None:
+        pieces, self._starts, self._offsets = [], [0], [0]
+        position = kept = 0
+        runs = _INVISIBLE.finditer(text) if _MAYBE_INVISIBLE.search(text) else ()
+        for run in runs:
+            pieces.append(text[position:run.start()])
+            kept += run.start() - position
+            position = run.end()
+            self._starts.append(kept)
+            self._offsets.append(position - kept)
+        pieces.append(text[position:])
+        self.text = "".join(pieces) if len(pieces) > 1 else text
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original span of visible text[start:end], invisible characters inside included."""
+        if len(self._starts) == 1:
+            return start, end
+        first = self._offsets[bisect.bisect_right(self._starts, start) - 1]
+        last = self._offsets[bisect.bisect_right(self._starts, end - 1) - 1]
+        return start + first, end + last
+
+
+# Separator allowed between digit groups: up to three spaces (tabs and every Unicode space
+# fold to one), or a dash with up to two spaces each side.  Not dots: "1.2.3" is a version.
+_SEP = r"(?: {0,2}- {0,2}| {1,3})"
 _OPT = _SEP + "?"
 _BEFORE = r"(?<![0-9])"
 _AFTER = r"(?![0-9])"
 # In machine files (JSON, SVG) digits after a decimal point are fractions like 0.6666666666666666.
 _BEFORE_NOT_FRACTION = r"(?<![0-9]\.)"
-# Words that make a phone-shaped number an amount or a count: "15000000000元".
-AMOUNT_UNITS = ("元", "万", "亿", "千", "百", "%", "‰", "美元", "平方", "亩", "吨", "户", "人")
-_NOT_AMOUNT = r"(?! ?(?:" + "|".join(AMOUNT_UNITS) + "))"
+# +86 / 86 / 0086 / (+86) / （+86）.
+_COUNTRY = r"\(?(?:\+|00)?86\)?"
+# Area codes written without their 0 after +86: 10 Beijing, 2x, then three digits from 3xx.
+_AREA_AFTER_COUNTRY = r"(?:10|2[0-9]|[3-9][0-9]{2})"
+# The local part of a landline: 7 or 8 digits, unbroken or split 3-4 / 4-4 as offices write it.
+_LOCAL = r"(?:[1-9][0-9]{6,7}|[1-9][0-9]{2,3}" + _SEP + r"[0-9]{4})"
+_EXTENSION = r"(?:(?: ?(?:-|转|分机|ext\.?|x|#) ?)[0-9]{1,6})?"
 
 _DIGIT_PATTERNS = [
     # Grouped in fours with a trailing X: "1101 0119 9003 0712 3X".
@@ -89,12 +172,17 @@ _DIGIT_PATTERNS = [
     ("run", r"[0-9]{15,}"),
     # Old 15-digit ID split 6-6-3.
     ("id_card", r"[0-9]{6}" + _SEP + r"[0-9]{6}" + _SEP + r"[0-9]{3}"),
-    # Mobile with optional +86 / 86 / 0086 / (+86) prefix, split 3-4-4 or not at all.
-    ("mobile", r"(?:\(?(?:\+|00)?86\)?" + _OPT + r")?1[3-9][0-9]" + _OPT + r"[0-9]{4}" + _OPT
-     + r"[0-9]{4}" + _NOT_AMOUNT),
-    # Landline with area code: 010-12345678, (010)12345678, 0531 8888888, 0531-8888888-123.
-    ("landline", r"(?:\(0[1-9][0-9]{1,2}\) ?|0[1-9][0-9]{1,2}" + _OPT + r")[1-9][0-9]{6,7}"
-     r"(?:(?: ?(?:-|转|分机|ext\.?|x|#) ?)[0-9]{1,6})?" + _NOT_AMOUNT),
+    # Mobile with optional +86 / 86 / 0086 / (+86) prefix or the trunk 0 ("013800138000"),
+    # split 3-4-4 or not at all.  Whatever follows: "13800138000万先生" is a phone and Mr Wan.
+    ("mobile", r"(?:" + _COUNTRY + _OPT + r"|0)?1[3-9][0-9]" + _OPT + r"[0-9]{4}" + _OPT
+     + r"[0-9]{4}"),
+    # Landline with area code: 010-12345678, (010)12345678, 0531 8888 8888, 0531-8888888-123,
+    # optionally after +86 (also with the 0 left in: "+86 0531 ...").
+    ("landline", r"(?:" + _COUNTRY + _OPT + r")?(?:\(0[1-9][0-9]{1,2}\) ?|0[1-9][0-9]{1,2}"
+     + _OPT + r")" + _LOCAL + _EXTENSION),
+    # +86 and the area code without its 0: "+86 10 6552 8888", "+86 (531) 8888 8888".
+    ("landline", r"\(?(?:\+|00)86\)?" + _OPT + r"(?:\(" + _AREA_AFTER_COUNTRY + r"\) ?|"
+     + _AREA_AFTER_COUNTRY + _OPT + r")" + _LOCAL + _EXTENSION),
     # Cards in groups of four, 16-19 digits.  Last, because it is the only shape that can be
     # rejected after matching (see _classify); every other shape at a position is tried first.
     ("card_grouped", r"[0-9]{4}(?:" + _SEP + r"[0-9]{4}){3}(?:" + _SEP + r"[0-9]{1,3})?"),
@@ -103,7 +191,7 @@ _DIGIT_PATTERNS = [
 _KEYWORD_PATTERNS = [
     # Local landline only after a word that says it is a phone number.
     ("landline", r"(?:电话|座机|联系方式|热线|(?<![A-Za-z])(?:[Tt]el|TEL))(?:号码)?[:： ]{0,2}"
-     r"(?P<number>[2-9][0-9]{6,7})(?![0-9])"),
+     r"(?P<number>[2-9][0-9]{6,7}|[2-9][0-9]{2,3}" + _SEP + r"[0-9]{4})(?![0-9])"),
     ("qq", r"(?:QQ|qq|Qq)(?:号|号码)?[:： ]{0,2}(?P<number>[1-9][0-9]{4,11})(?![0-9])"),
 ]
 
@@ -166,12 +254,13 @@ def _classify(kind: str, found: str) -> str | None:
 
 # Finding candidates first keeps the scan of a 100 MB site fast: the full patterns cost ~150 ns
 # a character, this one (it starts with a character class, which the regex engine skips to in
-# C) a few.  Every digit shape above holds at least 10 digits with at most 3 separator
-# characters between two of them; dates ("2026-11-20", 8 digits) are not candidates.
+# C) a few.  Every digit shape above holds at least 10 digits with at most 6 separator
+# characters between two of them; dates ("2026-11-20", 8 digits) are not candidates.  It runs
+# on the text with invisible characters removed, so only visible separators count here.
 _CANDIDATE_SEPARATOR = "[" + re.escape("()+- ") + "".join(
     re.escape(chr(code)) for code, folded in sorted(_FOLD.items()) if folded in "()+- ") + "]"
-_CANDIDATE_DIGIT = "[0-9\uff10-\uff19]"
-_CANDIDATE = re.compile(_CANDIDATE_DIGIT + "(?:" + _CANDIDATE_SEPARATOR + "{0,3}"
+_CANDIDATE_DIGIT = r"\d"  # every decimal digit (Nd), as _FOLD folds them
+_CANDIDATE = re.compile(_CANDIDATE_DIGIT + "(?:" + _CANDIDATE_SEPARATOR + "{0,6}"
                         + _CANDIDATE_DIGIT + "){9,}")
 _KEYWORD_TRIGGERS = ("电话", "座机", "联系方式", "热线", "tel", "Tel", "TEL", "QQ", "qq", "Qq")
 _KEYWORD_TRIGGERS += tuple(word.translate({code: chr(code + 0xFEE0) for code in range(0x21, 0x7F)})
@@ -234,11 +323,12 @@ def find_personal_data(text: str, *, skip_fractions: bool = False) -> list[Match
     """
     if not text:
         return []
+    visible = _Visible(text)
     candidates: list[tuple[int, int, str]] = []
-    for start, end in _windows(text):
+    for start, end in _windows(visible.text):
         # Two characters before the window let the lookbehinds see a digit or "3." there.
         lead = min(start, 2)
-        candidates += _candidates_in(fold(text[start - lead:end]), start - lead, lead,
+        candidates += _candidates_in(fold(visible.text[start - lead:end]), start - lead, lead,
                                      skip_fractions)
     # Earliest first, and of two starting together the longer; overlapping later ones are dropped.
     candidates.sort(key=lambda item: (item[0], -item[1]))
@@ -246,7 +336,9 @@ def find_personal_data(text: str, *, skip_fractions: bool = False) -> list[Match
     reached = 0
     for start, end, kind in candidates:
         if start >= reached:
-            matches.append(Match(kind, start, end, text[start:end]))
+            original_start, original_end = visible.span(start, end)
+            matches.append(Match(kind, original_start, original_end,
+                                 text[original_start:original_end]))
             reached = end
     return matches
 

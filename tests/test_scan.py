@@ -133,3 +133,51 @@ def test_numbers_hidden_behind_entities_or_escapes_are_found(tmp_path):
     assert [(h.file, h.kind) for h in hits] == [
         ("a.html", "mobile"), ("b.html", "email"), ("c.json", "mobile"), ("d.js", "mobile")]
     assert hits[2].where == "line 1, key .t"
+
+
+# Forms reviewers found slipping past redaction, and so past this scan (which reuses it).
+MISSED_BEFORE = [
+    ("mobile", "139\u00ad0013\u00ad8000"),
+    ("mobile", "138\u200b0013\u200d8000"),
+    ("mobile", "1380\u20600138\ufeff000"),
+    ("mobile", "𝟭𝟯𝟴𝟬𝟬𝟭𝟯𝟴𝟬𝟬𝟬"),
+    ("landline", "0531-8888 8888"),
+    ("landline", "０１０－８８８８　８８８８"),
+    ("landline", "010-6552-8888"),
+    ("landline", "0531-8888-8888"),
+    ("landline", "(0531)8888-8888"),
+    ("landline", "+86 10 6552 8888"),
+    ("landline", "电话：8888-8888"),
+    ("landline", "电话：010-6552-1234"),
+    ("mobile", "138  0013  8000"),
+    ("mobile", "138\t0013\t8000"),
+    ("mobile", "13800138000万先生"),
+    ("mobile", "13800138000人"),
+    ("mobile", "13800138000元旦"),
+    ("mobile", "手机013800138000"),
+]
+
+
+@pytest.mark.parametrize("kind,text", MISSED_BEFORE)
+def test_forms_that_used_to_slip_through_are_leaks(kind, text):
+    assert [m.kind for m in scan.find_leaks(text)] == [kind]
+    assert [m.kind for m in scan.find_leaks(f"<p>群众反映：{text}，请回电。</p>")] == [kind]
+
+
+def test_invisible_characters_written_as_entities_are_read_through(tmp_path):
+    # &shy; and &#8203; show nothing in a browser, so the number reads as one.
+    _write(tmp_path, "a.html", "<p>139&shy;0013&shy;8000</p>")
+    _write(tmp_path, "b.html", "<p>0531&#8203;-8888&#x200b; 8888</p>")
+    _write(tmp_path, "d.csv", "\ufeffid,text\nF-1,\"138\t0013\t8000\"\n")
+    hits = scan.scan_site(tmp_path)
+    assert [(h.file, h.kind) for h in hits] == [
+        ("a.html", "mobile"), ("b.html", "landline"), ("d.csv", "mobile")]
+    assert hits[2].where == "line 2, row 2, column text"
+
+
+def test_figures_digests_and_bom_are_not_leaks():
+    text = ("\ufeff22000000 元，投入资金1500万元，2014年6月30日，2026-11-20，QH-2026-0001，95.5%，"
+            "共120条，2014 2015 2016 2017，sha256:"
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855，"
+            "commit 1234567890123456789012345678901234abcdef")
+    assert scan.find_leaks(text) == []
