@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
-from etl import schema, tables
+from etl import figures, schema, tables
 from etl.errors import DiffError
 from etl.manifests import MANIFEST, chain, read_manifest, sha256_hex
 
 TITLE_LENGTH = 40  # characters of description standing in for a missing title
 
-HEADLINE_FIGURES = ("issues.total", "issues.done", "rate.completion", "rate.on_time",
-                    "issues.overdue", "feedback.total", "rate.reply", "rate.satisfaction",
-                    "issues.rework")
 CLOSED = ("done", "long_term")
 REOPENED = ("open", "in_progress", "rework")
 SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -180,6 +179,7 @@ def _brief(issue_id: str, row: dict) -> dict:
 
 
 def _deadline_extended(old: dict, new: dict) -> bool:
+    """The metrics stage's rule too (issues.deadline_extended): a later date, or none at all."""
     if old.get("deadline") is None:
         return False
     if new.get("deadline") is None:
@@ -187,35 +187,35 @@ def _deadline_extended(old: dict, new: dict) -> bool:
     return new["deadline"] > old["deadline"]
 
 
-def _display(key: str, value) -> str:
-    """A figure as the pages print it, so the diff and the site agree on "33.3%"."""
-    try:
-        from etl.figures import format_figure
-    except ImportError:  # diff must still work where the site modules are not installed
-        if value is None:
-            return "—"
-        return f"{value * 100:.1f}%" if key.startswith("rate.") else f"{value:,}"
-    return format_figure(key, value)
+def _shown_number(key: str, value: int | float) -> Decimal:
+    """The number a page shows for a figure (percent points for rates), rounded as it prints."""
+    if figures.kind(key) == "rate":
+        return figures.round_half_up(Decimal(repr(float(value))) * 100, 1)
+    return figures.round_half_up(value, 1)
 
 
 def _change_text(key: str, before, after) -> str:
-    if not isinstance(before, (int, float)) or not isinstance(after, (int, float)):
+    """The change between the printed figures, so "61.7% -> 57.6%" reads "-4.1 pt"."""
+    if not all(isinstance(value, (int, float)) and math.isfinite(value) for value in (before, after)):
         return ""
-    delta = after - before
-    if key.startswith("rate."):
-        return f"{delta * 100:+.1f} pt"
-    return f"{int(delta):+,d}" if float(delta).is_integer() else f"{delta:+,.1f}"
+    delta = _shown_number(key, after) - _shown_number(key, before)
+    if figures.kind(key) == "rate":
+        return f"{delta:+.1f} pt"
+    return f"{int(delta):+,d}" if delta == delta.to_integral_value() else f"{delta:+,.1f}"
 
 
 def _figure_changes(old: dict, new: dict) -> tuple[list[dict], dict]:
-    """Changed headline figures as display text (pages show text, never raw floats) + the values."""
+    """Changed headline figures as display text (pages show text, never raw floats) + the values.
+
+    A figure is changed when its printed text is: a move too small to show is not listed.
+    """
     changes, values = [], {}
-    for key in HEADLINE_FIGURES:
+    for key in figures.HEADLINE_KEYS:
         before, after = old.get(key), new.get(key)
-        if before == after or (isinstance(before, (int, float)) and isinstance(after, (int, float))
-                               and abs(before - after) < 1e-12):
+        shown_before, shown_after = figures.format_figure(key, before), figures.format_figure(key, after)
+        if shown_before == shown_after:
             continue
-        changes.append({"key": key, "old": _display(key, before), "new": _display(key, after),
+        changes.append({"key": key, "old": shown_before, "new": shown_after,
                         "change": _change_text(key, before, after)})
         values[key] = {"old": before, "new": after}
     return changes, values

@@ -120,7 +120,7 @@ DEFINITIONS: dict[str, str] = {
     "rate.on_time_current": "按现行时限完成率：与按期完成率算法相同，但以当前清单中的时限为准，用于对照时限延后的影响。",
     "issues.done_on_time": "在首次时限当天或之前完成的问题数，即按期完成率的分子。",
     "issues.done_with_deadline": "有首次时限的已完成问题数，即按期完成率的分母。",
-    "issues.deadline_extended": "现行时限晚于首次公布时限的问题数，即时限被延后的问题。",
+    "issues.deadline_extended": "时限被延后的问题数：现行时限晚于首次公布的时限，或者公布过时限而现在没有具体日期（改为“长期坚持”等说明，或留空）。去掉时限后该问题不再计入逾期，是最彻底的延后。变更页面列出的时限延后按同一规则判断。",
     "issues.overdue": "逾期未完成：状态不是已完成或长期坚持，且现行整改时限早于统计截止日期的问题数（返工问题也计入）。",
     "issues.overdue_first_deadline": "按首次时限逾期：状态不是已完成或长期坚持，且首次公布的时限早于统计截止日期的问题数；时限被延后的问题在这里仍算逾期。",
     "days.median_to_rectify": "整改用时中位数：已完成且同时填写了梳理日期和完成时间的问题，从梳理日期到完成时间的天数的中位数；个数为偶数时取中间两个数的平均。",
@@ -137,7 +137,7 @@ DEFINITIONS: dict[str, str] = {
     "groups": "按责任单位、区域、问题类别和来源渠道分组统计；未填写的归入“未填写”组，因此各组问题数相加等于问题总数。来源渠道分组另含该渠道的意见数、已答复数和答复率。",
     "funnel": "意见—问题—整改漏斗：征求意见建议条数、梳理问题数、已整改问题数。",
     "series.burnup": "累计曲线：从最早的梳理日期起，每月末（最后一点为统计截止日期）累计梳理的问题数和累计完成的问题数，按各问题的梳理日期和完成时间计算；缺少相应日期的问题不计入曲线。",
-    "series.snapshots": "历次公示时各状态的问题数，取自每次公示的数据快照，本次公示列在最后；与本次同一天且各问题状态和时限完全相同的快照即本次公示的重复运行，不重复列出。",
+    "series.snapshots": "历次公示时各状态的问题数，取自每次公示的数据快照，本次公示列在最后；最近一次快照如与本次同一天且各问题状态和时限完全相同，即本次公示的重复运行，不重复列出。",
     "claims": "官方报告中引用的数字与逐条数据核对。比率类数字按百分数填写，与计算结果四舍五入到0.1个百分点后比较；天数和平均分四舍五入到一位小数后比较；条数须完全相同。不一致的如实显示。",
 }
 
@@ -158,7 +158,7 @@ DEFINITIONS_EN: dict[str, str] = {
     "rate.on_time_current": "On-time rate by current deadline: computed like the on-time rate, but against the deadlines in the current list, to show the effect of extended deadlines.",
     "issues.done_on_time": "The number of issues completed on or before their first deadline: the numerator of the on-time rate.",
     "issues.done_with_deadline": "The number of completed issues with a first deadline: the denominator of the on-time rate.",
-    "issues.deadline_extended": "The number of issues whose current deadline is later than the first published one, that is, whose deadline was extended.",
+    "issues.deadline_extended": "The number of issues whose deadline was extended: the current deadline is later than the first published one, or a deadline was published and the issue now has no date (replaced by a note such as “ongoing”, or left blank). Without a date the issue can never be overdue, so dropping it is the most extreme extension. The changes page lists deadline extensions by the same rule.",
     "issues.overdue": "Overdue: the number of issues whose status is neither completed nor ongoing and whose current deadline is before the cut-off date (rework issues included).",
     "issues.overdue_first_deadline": "Overdue by first deadline: the number of issues whose status is neither completed nor ongoing and whose first published deadline is before the cut-off date; issues with an extended deadline still count as overdue here.",
     "days.median_to_rectify": "Median days to rectify: over completed issues with both an identification date and a completion date, the median number of days from one to the other; with an even count, the mean of the middle two.",
@@ -176,7 +176,7 @@ DEFINITIONS_EN: dict[str, str] = {
     "groups": f"Figures by responsible unit, area, issue category and source channel; issues with the field empty are grouped under “{MISSING_GROUP}” (not filled in), so group totals add up to the total number of issues. Source channel groups also carry the opinions, replies and reply rate of the channel.",
     "funnel": "The opinions, issues, rectification funnel: opinions received, issues identified, issues rectified.",
     "series.burnup": "Cumulative lines: from the earliest identification date, at the end of each month (the last point is the cut-off date), the cumulative number of issues identified and of issues completed, by each issue's identification and completion dates; issues missing the date in question are left out of the line.",
-    "series.snapshots": "The number of issues in each status at each publication, taken from each publication's data snapshot, this publication last; a snapshot on the same day as this one with exactly the same statuses and deadlines is a rerun of this publication and is not listed twice.",
+    "series.snapshots": "The number of issues in each status at each publication, taken from each publication's data snapshot, this publication last; the most recent snapshot, when it is on the same day as this one with exactly the same statuses and deadlines, is a rerun of this publication and is not listed twice.",
     "claims": "Figures quoted in official reports checked against the item-by-item data. Rates are entered as percentages and compared with the computed value rounded to 0.1 percentage points; days and mean scores are compared rounded to one decimal place; counts must match exactly. Mismatches are shown as they are.",
 }
 

@@ -127,10 +127,12 @@ def past_snapshot(as_of, frame: pd.DataFrame, snapshot_id: str | None = None) ->
 
 
 def is_rerun(past: Past, issues: list[Issue], as_of: dt.date) -> bool:
-    """Whether an earlier snapshot is this very publish, committed by a run before this one.
+    """Whether the newest earlier snapshot is this very publish, committed by a run before this one.
 
     Same date, same statuses, same deadlines: it adds nothing to first deadlines or unchanged
     statuses, and leaving it out keeps a rerun's metrics.json (and snapshot id) unchanged.
+    Only ask it of the newest snapshot: an older same-day one that matches today's data is a
+    real publish followed by another, and dropping it would lose the deadlines it published.
     """
     return (past.as_of == as_of
             and past.statuses == {issue.issue_id: issue.status for issue in issues}

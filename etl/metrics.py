@@ -76,16 +76,28 @@ def _on_time(issues: list[Issue], deadlines: dict[str, dt.date],
     return (on_time if dates_known else None), with_deadline
 
 
-def _status_figures(issues: list[Issue], first: dict[str, dt.date], as_of: dt.date,
-                    dates_known: bool) -> dict:
-    """Counts and rates shared by the whole list and every group, so the two always agree."""
+def _extended(issue: Issue, first_deadline: dt.date | None) -> bool:
+    """A current deadline later than the first published one, or none at all where one was.
+
+    A date replaced by a note (长期坚持) or by nothing takes the item out of overdue for good:
+    the most extreme extension. `diff` counts deadline extensions by the same rule.
+    """
+    if first_deadline is None:
+        return False
+    return issue.deadline is None or issue.deadline > first_deadline
+
+
+def _status_figures(issues: list[Issue], on_time: tuple[int | None, int], as_of: dt.date) -> dict:
+    """Counts and rates shared by the whole list and every group, so the two always agree.
+
+    `on_time` is what `_on_time` gives against first deadlines, counted once by the caller.
+    """
     counts = Counter(issue.status for issue in issues)
-    on_time, with_deadline = _on_time(issues, first, dates_known)
     result = {"total": len(issues)}
     result.update({status: counts[status] for status in schema.STATUSES})
     result["overdue"] = sum(_overdue(issue, issue.deadline, as_of) for issue in issues)
     result["rate.completion"] = ratio(counts["done"], len(issues))
-    result["rate.on_time"] = ratio(on_time, with_deadline)
+    result["rate.on_time"] = ratio(*on_time)
     return result
 
 
@@ -105,18 +117,17 @@ def _median_days(issues: list[Issue]) -> float | int | None:
 
 def _issue_figures(issues: list[Issue], first: dict[str, dt.date], as_of: dt.date,
                    threshold: float, dates_known: bool) -> dict:
-    shared = _status_figures(issues, first, as_of, dates_known)
+    on_time = _on_time(issues, first, dates_known)
+    shared = _status_figures(issues, on_time, as_of)
     result = {f"issues.{key}": value for key, value in shared.items() if "." not in key}
     result["issues.rectified"] = shared["done"]
     result["rate.completion"] = shared["rate.completion"]
     result["rate.on_time"] = shared["rate.on_time"]
-    on_time, with_deadline = _on_time(issues, first, dates_known)
-    result["issues.done_on_time"] = on_time
-    result["issues.done_with_deadline"] = with_deadline
+    result["issues.done_on_time"], result["issues.done_with_deadline"] = on_time
     current = {issue.issue_id: issue.deadline for issue in issues if issue.deadline is not None}
     result["rate.on_time_current"] = ratio(*_on_time(issues, current, dates_known))
     result["issues.deadline_extended"] = sum(
-        1 for issue in issues if issue.deadline is not None and issue.deadline > first[issue.issue_id])
+        _extended(issue, first.get(issue.issue_id)) for issue in issues)
     result["issues.overdue_first_deadline"] = sum(
         _overdue(issue, first.get(issue.issue_id), as_of) for issue in issues)
     result["days.median_to_rectify"] = _median_days(issues)
@@ -178,7 +189,9 @@ def _groups(kind: str, issues: list[Issue], opinions: list[Opinion], first: dict
             heard.setdefault(_group_name(opinion.channel), []).append(opinion)
     groups = []
     for name in set(members) | set(heard):
-        group_figures = _status_figures(members.get(name, []), first, as_of, known["dates"])
+        member_issues = members.get(name, [])
+        group_figures = _status_figures(
+            member_issues, _on_time(member_issues, first, known["dates"]), as_of)
         if kind == "channel":
             group_figures.update(_feedback_figures(heard.get(name, []), known["replies"]))
         groups.append({"name": name, "slug": slug(kind, name), "figures": group_figures})
@@ -247,15 +260,18 @@ def compute(issues: pd.DataFrame, feedback: pd.DataFrame, *, as_of: dt.date, thr
     """Every figure, group, series and list from the tables; pure, JSON-ready, deterministic.
 
     `history` holds earlier snapshots oldest first as (as_of, issues frame) or
-    (as_of, issues frame, snapshot_id); a snapshot of this same publish (same date, statuses
-    and deadlines) is left out, so a rerun gives the same bytes. `claims` holds
+    (as_of, issues frame, snapshot_id); the newest is left out when it is this same publish
+    (same date, statuses and deadlines), so a rerun gives the same bytes. `claims` holds
     {label, metric, value, date, source}.
     """
     as_of = past_data.date(as_of)
     records = past_data.issue_records(issues)
     opinions = past_data.opinion_records(feedback)
     earlier = [past_data.past_snapshot(*entry) for entry in history]
-    earlier = [past for past in earlier if not past_data.is_rerun(past, records, as_of)]
+    # Only the newest snapshot can be this publish committed by an earlier run; an older one
+    # that happens to match today's data is a real publish, and its deadlines were published.
+    if earlier and past_data.is_rerun(earlier[-1], records, as_of):
+        earlier.pop()
     first = past_data.first_deadlines(records, earlier)
     # Whether the tables carry these columns at all; decided once so groups agree with totals.
     known = {"dates": any(issue.completed_on is not None for issue in records),

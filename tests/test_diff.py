@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import sys
@@ -12,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "cases" / "snapshots"))
 import snapshot_factory as factory  # noqa: E402
 
-from etl import cli, diff, snapshot  # noqa: E402
+from etl import cli, diff, figures, metrics, snapshot, tables  # noqa: E402
 from etl.errors import DiffError  # noqa: E402
 
 CASES = Path(__file__).parent / "cases" / "snapshots"
@@ -77,6 +78,35 @@ def test_compare_finds_each_kind_of_change(pair):
         {"key": "rate.reply", "old": "50.0%", "new": "100.0%", "change": "+50.0 pt"}]
     assert result["figure_values"]["rate.completion"] == {"old": 0.428571, "new": 0.285714}
     assert result["warnings"] == []
+
+
+def test_deadline_extensions_agree_with_metrics(pair):
+    """A date replaced by a note (issue 5) is an extension in the diff and in the figure alike."""
+    old_issues = tables.read_table(pair[0] / "issues.csv", "issues")
+    new_issues = tables.read_table(pair[1] / "issues.csv", "issues")
+    computed = metrics.compute(new_issues, tables.read_table(pair[1] / "feedback.csv", "feedback"),
+                               as_of=dt.date(2026, 11, 20), threshold=80, stale_weeks=8,
+                               claims=[], history=[(dt.date(2026, 11, 1), old_issues)])
+    extensions = diff.compare(*pair)["deadline_extensions"]
+    assert computed["figures"]["issues.deadline_extended"] == len(extensions) == 2
+
+
+def test_figure_changes_are_the_changes_of_the_printed_figures():
+    old = {"rate.completion": 37 / 60, "rate.on_time": 37 / 60, "issues.total": 1000,
+           "days.median_to_rectify": 37.5, "rate.reply": 0.5, "rate.satisfaction": None}
+    new = {"rate.completion": 0.5764, "rate.on_time": 0.617, "issues.total": 2300,
+           "days.median_to_rectify": 40, "rate.reply": None, "rate.satisfaction": 0.25}
+    changes, values = diff._figure_changes(old, new)
+    # 61.666..% -> 57.64% is -4.03 raw, but the pages print 61.7% and 57.6%: -4.1 pt.
+    # rate.on_time prints 61.7% on both sides, so it is not a change at all.
+    assert changes == [
+        {"key": "issues.total", "old": "1,000", "new": "2,300", "change": "+1,300"},
+        {"key": "rate.completion", "old": "61.7%", "new": "57.6%", "change": "-4.1 pt"},
+        {"key": "days.median_to_rectify", "old": "37.5", "new": "40", "change": "+2.5"},
+        {"key": "rate.reply", "old": "50.0%", "new": "—", "change": ""},
+        {"key": "rate.satisfaction", "old": "—", "new": "25.0%", "change": ""}]
+    assert list(values) == [change["key"] for change in changes]
+    assert [c["key"] for c in changes] == [k for k in figures.HEADLINE_KEYS if k in values]
 
 
 def test_changes_page_sections_hold_no_raw_floats(pair):

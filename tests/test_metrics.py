@@ -290,6 +290,23 @@ def test_a_rerun_of_this_publish_is_not_history():
     assert len(compute(CASE_ISSUES, history_entries=differs)["series"]["snapshots"]) == 4
 
 
+def test_only_the_newest_same_day_snapshot_can_be_a_rerun():
+    """Same-day publishes A (deadline 6-30) then B (9-30), and today's data back to A's: A is a
+    real publish, so 6-30 stays the first deadline and a 7-15 finish is late."""
+    today = [dict(issue_id="1", status="done", deadline=D(2026, 6, 30), completed_on=D(2026, 7, 15))]
+    moved = [dict(today[0], deadline=D(2026, 9, 30))]
+    a_then_b = [(AS_OF, today, "2026-11-20-aaaaaaaa"), (AS_OF, moved, "2026-11-20-bbbbbbbb")]
+    result = compute(today, history_entries=a_then_b)
+    assert result["figures"]["rate.on_time"] == 0
+    assert [s["snapshot_id"] for s in result["series"]["snapshots"]] == [
+        "2026-11-20-aaaaaaaa", "2026-11-20-bbbbbbbb", None]
+    # The other order: A is the newest and this very publish, so only it is left out.
+    b_then_a = a_then_b[::-1]
+    result = compute(today, history_entries=b_then_a)
+    assert result["figures"]["rate.on_time"] == 1  # B published 9-30 first
+    assert [s["snapshot_id"] for s in result["series"]["snapshots"]] == ["2026-11-20-bbbbbbbb", None]
+
+
 def test_unknown_status_stops_with_a_clear_error():
     with pytest.raises(EtlError, match="status 'finished'"):
         compute([dict(issue_id="1", status="finished")])
@@ -309,6 +326,20 @@ def test_a_deadline_moved_earlier_is_not_an_extension():
     rows = [dict(issue_id="1", status="open", deadline=D(2026, 12, 1))]
     earlier = [(D(2026, 6, 1), [dict(issue_id="1", status="open", deadline=D(2026, 12, 31))])]
     assert compute(rows, history_entries=earlier)["figures"]["issues.deadline_extended"] == 0
+
+
+def test_a_deadline_dropped_for_a_note_or_nothing_is_an_extension():
+    rows = [dict(issue_id="1", status="in_progress", deadline_note="长期坚持"),
+            dict(issue_id="2", status="open"),
+            dict(issue_id="3", status="open"),
+            dict(issue_id="4", status="open", deadline=D(2026, 12, 31)),
+            dict(issue_id="5", status="open", deadline=D(2026, 9, 30))]
+    earlier = [(D(2026, 6, 1), [dict(issue_id=n, status="open", deadline=D(2026, 9, 30))
+                                for n in ("1", "2", "4", "5")] + [dict(issue_id="3", status="open")])]
+    f = compute(rows, history_entries=earlier)["figures"]
+    assert f["issues.deadline_extended"] == 3  # 1 and 2 lost their date, 4 moved later
+    # Without a date they are not overdue now, but they still are by the first deadline.
+    assert f["issues.overdue"] == 1 and f["issues.overdue_first_deadline"] == 4
 
 
 def test_rate_claims_round_half_up_and_missing_values_never_match():
