@@ -17,16 +17,19 @@ help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Gongshi needs Python 3.11; set PYTHON=/path/to/python3.11")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
 
 venv: $(STAMP) ## Create the virtualenv from requirements.txt (pinned)
 
-seed-history: $(STAMP) ## Demo only: publish the earlier exports as snapshots when none exist yet
-	@if [ "$(CONFIG)" = "$(DEMO_CONFIG)" ] && [ -z "$$(ls -A $(SNAPSHOTS) 2>/dev/null)" ]; then \
+seed-history: $(STAMP) ## Demo only: publish each earlier export as a snapshot unless it already is one
+	@if [ "$(CONFIG)" = "$(DEMO_CONFIG)" ]; then \
 	  for dir in $(HISTORY); do \
-	    $(PY) -m etl publish --snapshot-only --sources-from $$dir --as-of $$(basename $$dir) || exit 1; \
+	    day=$$(basename $$dir); \
+	    ls -d $(SNAPSHOTS)/$$day-* >/dev/null 2>&1 || \
+	    $(PY) -m etl publish --config $(DEMO_CONFIG) --snapshot-only --sources-from $$dir --as-of $$day || exit 1; \
 	  done; \
 	fi
 
@@ -48,8 +51,8 @@ system-deps: ## Install Debian packages the tests use: chromium, a CJK font, min
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing; fi
 
-test-browser: $(STAMP) system-deps ## Run the real-browser tests in headless chromium
-	$(PY) -m pytest -q -m browser tests
+test-browser: system-deps publish ## Build the demo, then run the real-browser tests in headless chromium
+	GONGSHI_TEST_SITE=$(CURDIR)/site $(PY) -m pytest -q -m browser tests
 
 BENCH_SIZES ?= 1000,11500,100000
 
@@ -59,9 +62,11 @@ bench: $(STAMP) ## Time every stage raw->site on synthetic campaigns (BENCH_SIZE
 demo: $(STAMP) ## Regenerate the bundled demo exports under site_data/
 	$(PY) -m etl synth --out site_data/sources --history-out site_data/history
 
-lock: $(STAMP) ## Re-pin requirements.txt from requirements.in
-	$(PY) -m pip install --quiet -r requirements.in
-	(echo "# Every package pinned; generated from requirements.in by \`make lock\`."; $(PY) -m pip freeze) > requirements.txt
+lock: ## Re-resolve requirements.in in a fresh virtualenv and pin the result in requirements.txt
+	rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/python -m pip install --quiet -r requirements.in
+	(echo "# Every package pinned; generated from requirements.in by \`make lock\`."; build/lock-venv/bin/python -m pip freeze) > requirements.txt
+	rm -rf build/lock-venv
 
 clean: ## Remove build output (keeps snapshots and the virtualenv)
 	rm -rf build site site.old

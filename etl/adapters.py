@@ -23,13 +23,15 @@ from etl.sources import RawTable
 
 KINDS = ("open311", "open311_xml", "csv311")
 
-# Canonical field <- Open311 GeoReport v2 field.  area falls back to zipcode, and
-# completed_on is filled only for closed requests (updated_datetime also moves on edits).
+# Canonical field <- Open311 GeoReport v2 field.  area is the zipcode only, never the
+# address: that is often the requester's own house, personal data that must not be published
+# (nor even extracted). completed_on is filled only for closed requests (updated_datetime also
+# moves on edits).
 OPEN311_COLUMNS = {
     "issue_id": "service_request_id",
     "description": "description",
     "category": "service_name",
-    "area": "address",
+    "area": "zipcode",
     "unit": "agency_responsible",
     "identified_on": "requested_datetime",
     "deadline": "expected_datetime",
@@ -109,7 +111,7 @@ def _open311_table(records: list[dict], kind: str, name: str, source_name: str) 
             # GeoReport makes description optional; the service name is then the best summary.
             "description": record.get("description") or record.get("service_name"),
             "category": record.get("service_name"),
-            "area": record.get("address") or record.get("zipcode"),
+            "area": record.get("zipcode"),
             "unit": record.get("agency_responsible"),
             "identified_on": iso_date(record.get("requested_datetime")),
             "deadline": iso_date(record.get("expected_datetime")),
@@ -169,7 +171,7 @@ def _open311_json_records(data: bytes, name: str, source_name: str) -> list[dict
 
 _OPEN311_FIELDS = ("service_request_id", "status", "status_notes", "service_name",
                    "description", "agency_responsible", "requested_datetime",
-                   "updated_datetime", "expected_datetime", "address", "zipcode")
+                   "updated_datetime", "expected_datetime", "zipcode")
 
 
 def _raise_open311_errors(items: list, name: str, source_name: str) -> None:

@@ -8,6 +8,8 @@ import os
 import shutil
 from pathlib import Path
 
+from markupsafe import escape
+
 from etl.errors import BuildError
 
 
@@ -47,6 +49,9 @@ def run(config) -> Path:
     os.environ["SOURCE_DATE_EPOCH"] = source_date_epoch(config.as_of)
     try:
         mkdocs_config = load_config(config_file=str(config_file), site_dir=str(site), strict=True)
+        # material prints the site name raw in the header and nav (its environment does not
+        # autoescape); as Markup it arrives escaped there, and `| e` leaves it as it is.
+        mkdocs_config["site_name"] = escape(mkdocs_config["site_name"])
         mkdocs_build.build(mkdocs_config)
     except (Abort, ConfigurationError, OSError) as error:
         details = "".join(f"\n  - {m}" for m in collector.messages[:30])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import altair as alt
@@ -21,13 +22,13 @@ STATUS_COLORS = {
 TEXT = {
     "zh": {
         "count": "数量", "date": "日期", "identified": "累计梳理问题", "done": "累计完成整改",
-        "series": "序列", "status": "状态", "unit": "责任单位", "other": "其他",
+        "series": "序列", "status": "状态", "unit": "责任单位",
         "snapshot": "发布批次", "stage": "环节",
     },
     "en": {
         "count": "Count", "date": "Date", "identified": "Issues identified (cumulative)",
         "done": "Issues rectified (cumulative)", "series": "Series", "status": "Status",
-        "unit": "Responsible unit", "other": "Other", "snapshot": "Publication",
+        "unit": "Responsible unit", "snapshot": "Publication",
         "stage": "Stage",
     },
 }
@@ -41,7 +42,23 @@ CONFIG = {
 }
 
 # Chinese reads badly turned on its side: the vertical axis title sits upright above the axis.
-UPRIGHT_TITLE = alt.Axis(titleAngle=0, titleAlign="left", titleBaseline="bottom", titleX=-30, titleY=-8)
+UPRIGHT_TITLE = {"titleAngle": 0, "titleAlign": "left", "titleBaseline": "bottom", "titleX": -30,
+                 "titleY": -8}
+# Below this maximum a count axis gets its ticks listed (see count_axis).
+SMALL_COUNT = 10
+
+
+def count_axis(maximum: float, **options) -> alt.Axis:
+    """An axis of counts with whole-number ticks only: no "0.5 issues".
+
+    Vega's tickMinStep only caps the number of ticks, and d3 then still steps by 0.5 on a
+    0..2 domain, so small ranges get their tick values listed outright.
+    """
+    if maximum < SMALL_COUNT:
+        top = max(1, math.ceil(maximum))
+        step = 1 if top <= 6 else 2
+        return alt.Axis(values=list(range(0, top + 1, step)), format="d", tickMinStep=1, **options)
+    return alt.Axis(tickMinStep=1, **options)
 
 
 def chart_text(language: str = "zh") -> dict[str, str]:
@@ -78,6 +95,11 @@ def _normalise(svg: str) -> str:
     return svg if svg.endswith("\n") else svg + "\n"
 
 
+def _total(row: dict) -> int:
+    """Issues in a row of status counts: the length of its stacked bar."""
+    return sum(row.get(status) or 0 for status in STATUS_ORDER)
+
+
 def funnel(stages: list[dict], text: dict | None = None) -> tuple[str, list[dict]]:
     """Horizontal bars, one per stage in the given order: [{"label", "value"}]."""
     words = {**DEFAULT_TEXT, **(text or {})}
@@ -85,7 +107,8 @@ def funnel(stages: list[dict], text: dict | None = None) -> tuple[str, list[dict
     frame = pd.DataFrame(rows, columns=["label", "value"])
     order = [r["label"] for r in rows]
     bars = alt.Chart(frame).mark_bar(color="#1565c0").encode(
-        x=alt.X("value:Q", title=words["count"]),
+        x=alt.X("value:Q", title=words["count"],
+                axis=count_axis(max([r["value"] for r in rows], default=0))),
         y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=120)),
     )
     labels = bars.mark_text(align="left", dx=3, color="#222", font=FONT).encode(
@@ -106,7 +129,8 @@ def burnup(points: list[dict], text: dict | None = None) -> tuple[str, list[dict
         # UTC scale: the chart must not depend on the time zone of the machine that builds it.
         x=alt.X("date:T", title=None, scale=alt.Scale(type="utc"),
                 axis=alt.Axis(format="%Y-%m", labelAngle=0, tickCount=4)),
-        y=alt.Y("value:Q", title=words["count"], axis=UPRIGHT_TITLE),
+        y=alt.Y("value:Q", title=words["count"],
+                axis=count_axis(max([r["value"] for r in long], default=0), **UPRIGHT_TITLE)),
         color=alt.Color("series:N", title=None,
                         scale=alt.Scale(domain=[words["identified"], words["done"]],
                                         range=["#1565c0", "#2e7d32"])),
@@ -116,25 +140,22 @@ def burnup(points: list[dict], text: dict | None = None) -> tuple[str, list[dict
 
 def status_by_unit(units: list[dict], labels: dict[str, str], top: int = 15,
                    text: dict | None = None) -> tuple[str, list[dict]]:
-    """Stacked bars of issue status for the `top` largest units; rows add the rest summed as 其他.
+    """Stacked bars of issue status for the `top` largest units; rows are the units plotted.
 
-    units: [{"name", "<status>": count, ...}]; labels: status -> display word.
+    units: [{"name", "<status>": count, ...}], other keys (a slug) kept in the rows;
+    labels: status -> display word. The rest are left out, not summed into an "other" bar:
+    summed over dozens of units it would dwarf every real unit, and a real unit may be called
+    其他. The page says how many are left out and links to the table of every unit.
     """
     words = {**DEFAULT_TEXT, **(text or {})}
-    ranked = sorted(units, key=lambda u: (-sum(u.get(s) or 0 for s in STATUS_ORDER), u["name"]))
-    rows = [{"name": u["name"], **{s: u.get(s) or 0 for s in STATUS_ORDER}} for u in ranked[:top]]
-    rest = ranked[top:]
-    if rest:
-        rows.append({"name": words["other"],
-                     **{s: sum(u.get(s) or 0 for u in rest) for s in STATUS_ORDER}})
-    # 其他 stays in the returned rows (the number table) but not in the bars: summed over dozens
-    # of units it would dwarf every real unit and make the chart unreadable.
-    plotted = rows[:top]
+    ranked = sorted(units, key=lambda u: (-_total(u), u["name"]))
+    plotted = [{**u, **{s: u.get(s) or 0 for s in STATUS_ORDER}} for u in ranked[:top]]
     long = [{"name": r["name"], "status": labels.get(s, s), "rank": i, "value": r[s]}
             for r in plotted for i, s in enumerate(STATUS_ORDER) if r[s]]
     frame = pd.DataFrame(long, columns=["name", "status", "rank", "value"])
     chart = alt.Chart(frame).mark_bar().encode(
-        x=alt.X("value:Q", title=words["count"], stack="zero"),
+        x=alt.X("value:Q", title=words["count"], stack="zero",
+                axis=count_axis(max([_total(r) for r in plotted], default=0))),
         y=alt.Y("name:N", title=None, sort=[r["name"] for r in plotted],
                 axis=alt.Axis(labelLimit=110)),
         color=alt.Color("status:N", title=None,
@@ -142,7 +163,7 @@ def status_by_unit(units: list[dict], labels: dict[str, str], top: int = 15,
                                         range=[STATUS_COLORS[s] for s in STATUS_ORDER])),
         order=alt.Order("rank:Q"),
     ).properties(width=WIDTH - 130, height=20 * max(len(plotted), 1))
-    return to_svg(chart), rows
+    return to_svg(chart), plotted
 
 
 def history(snapshots: list[dict], labels: dict[str, str],
@@ -163,7 +184,8 @@ def history(snapshots: list[dict], labels: dict[str, str],
         # Ordinal, not temporal: snapshots are discrete publishes, and two may share a date.
         x=alt.X("as_of:O", title=words["snapshot"], sort=[r["label"] for r in rows],
                 axis=alt.Axis(labelAngle=-45)),
-        y=alt.Y("value:Q", title=words["count"], stack="zero", axis=UPRIGHT_TITLE),
+        y=alt.Y("value:Q", title=words["count"], stack="zero",
+                axis=count_axis(max([_total(r) for r in rows], default=0), **UPRIGHT_TITLE)),
         color=alt.Color("status:N", title=None,
                         scale=alt.Scale(domain=[labels.get(s, s) for s in STATUS_ORDER],
                                         range=[STATUS_COLORS[s] for s in STATUS_ORDER])),
@@ -178,7 +200,8 @@ def bars(items: list[dict], text: dict | None = None, color: str = "#1565c0") ->
     rows = [{"label": i["label"], "value": i["value"] or 0} for i in items]
     frame = pd.DataFrame(rows, columns=["label", "value"])
     chart = alt.Chart(frame).mark_bar(color=color).encode(
-        x=alt.X("value:Q", title=words["count"]),
+        x=alt.X("value:Q", title=words["count"],
+                axis=count_axis(max([r["value"] for r in rows], default=0))),
         y=alt.Y("label:N", sort=[r["label"] for r in rows], title=None,
                 axis=alt.Axis(labelLimit=120)),
     ).properties(width=WIDTH - 110, height=22 * max(len(rows), 1))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import fcntl
 import importlib
 import json
+import os
 import shutil
 import sys
 import time
@@ -62,12 +65,46 @@ def run_stage(name: str, config: Config, log=print) -> Path:
 
 def publish(config: Config, log=print, snapshot_only: bool = False) -> Path:
     """All stages into the work dir, checks, then commit snapshot and site by rename."""
+    with _publish_lock(config):
+        return _publish(config, log, snapshot_only)
+
+
+@contextlib.contextmanager
+def _publish_lock(config: Config):
+    """One publish at a time per work dir: two would share and clear the same staging folder."""
+    config.work_dir.mkdir(parents=True, exist_ok=True)
+    path = config.work_dir / ".publish.lock"
+    with open(path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # A lock on a file the previous holder already unlinked guards nothing.
+            if not path.exists() or os.stat(path).st_ino != os.fstat(handle.fileno()).st_ino:
+                raise BlockingIOError
+        except BlockingIOError:
+            raise EtlError(f"another publish is running with work dir {config.work_dir}",
+                           hint="wait for it to finish, then publish again")
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)  # held by us until here, so nobody else is using it
+
+
+def _check_site_dir(site_dir: Path) -> None:
+    """Refuse to swap away a folder that is not an earlier Gongshi site (a mistyped site_dir)."""
+    if site_dir.is_dir() and any(site_dir.iterdir()) and not (site_dir / "data" / "latest.json").exists():
+        raise EtlError(f"{site_dir} exists and is not a Gongshi site (no data/latest.json)",
+                       hint="point paths.site_dir at an empty or new folder, or at the site "
+                            "an earlier publish made")
+
+
+def _publish(config: Config, log, snapshot_only: bool) -> Path:
     if snapshot_only:
         for name in STAGES[:STAGES.index("snapshot") + 1]:
             run_stage(name, config, log)
         snapshot_dir = _stage("snapshot").commit(config)
         log(f"snapshot   {snapshot_dir} (site not rebuilt)")
         return snapshot_dir
+    _check_site_dir(config.site_dir)
     shutil.rmtree(config.work_dir / "stage", ignore_errors=True)
     for name in STAGES:
         run_stage(name, config, log)
@@ -109,13 +146,16 @@ def _cmd_publish(args) -> int:
     return 0
 
 
-def verify_site(site: Path) -> None:
-    """Verify a built site, re-deriving its figures with the metrics stage."""
-    _stage("verify").run(site, derive=_stage("metrics").derive)
+def verify_site(site: Path, public_key: Path | None = None) -> None:
+    """Verify a built site, re-deriving its figures with the metrics stage.
+
+    `public_key` (obtained out of band) checks the signatures instead of the site's own copy.
+    """
+    _stage("verify").run(site, derive=_stage("metrics").derive, public_key=public_key)
 
 
 def _cmd_verify(args) -> int:
-    verify_site(Path(args.site))
+    verify_site(Path(args.site), Path(args.public_key) if args.public_key else None)
     print(f"verified {args.site}: hashes, chain and page figures match the data")
     return 0
 
@@ -159,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = commands.add_parser("verify", help="re-check hashes, chain and figures of a site")
     verify.add_argument("site")
+    verify.add_argument("--public-key", metavar="PATH",
+                        help="minisign public key obtained out of band: checks the signatures, "
+                             "and the site's own data/minisign.pub must equal it")
     verify.set_defaults(handler=_cmd_verify)
 
     diff = commands.add_parser("diff", help="compare two snapshots (folders or URLs)")

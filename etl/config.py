@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from etl import schema
+from etl import manifests, schema
 from etl.errors import ConfigError
 
 SOURCE_KINDS = ("file", "http", "open311", "open311_xml", "csv311")
@@ -295,12 +295,14 @@ def load_config(path: str | os.PathLike | None = None, *, as_of: dt.date | None 
                 c.problems.append(f"columns.{table}.{header}: {target!r} is not a field of {table}")
             columns[table][str(header)] = str(target)
 
-    status_words = dict(schema.DEFAULT_STATUS_WORDS)
+    # Keys are schema.status_key(word), the same form validate looks cells up in.
+    status_words = {schema.status_key(word): status
+                    for word, status in schema.DEFAULT_STATUS_WORDS.items()}
     for word, status in c.get(data, "status_words", dict, "", {}).items():
         if status not in schema.STATUSES:
             c.problems.append(f"status_words.{word}: {status!r} is not one of "
                               f"{', '.join(schema.STATUSES)}")
-        status_words[str(word).strip()] = status
+        status_words[schema.status_key(word)] = status
 
     publish = c.get(data, "publish", dict, "", {})
     paths = c.get(data, "paths", dict, "", {})
@@ -325,6 +327,14 @@ def load_config(path: str | os.PathLike | None = None, *, as_of: dt.date | None 
         minisign_key=(base / key).resolve() if key else None,
         minisign_password_env=c.get(signing, "password_env", str, "signing.", ""),
     )
+    if config.minisign_key is not None:
+        public = manifests.public_key_path(config.minisign_key)
+        if not config.minisign_key.is_file():
+            c.problems.append(f"signing.minisign_key: {config.minisign_key} does not exist "
+                              "(create a key pair with `minisign -G`, or remove the key)")
+        elif not public.is_file():
+            c.problems.append(f"signing.minisign_key: the public key {public} is missing beside "
+                              "it (the site publishes it so anyone can check the signatures)")
     # Only the 404 page needs it: served at any depth, it must link from the site's own root.
     config.site_url = c.get(data, "site_url", str, "", "")
     if config.site_url and not config.site_url.startswith(("http://", "https://")):

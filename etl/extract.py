@@ -10,6 +10,7 @@ from pathlib import Path
 from etl import schema
 from etl.errors import Location, SourceError
 from etl.files import replace_folder
+from etl.formats import public_url
 from etl.sources import RawTable, header_key, read_source
 
 
@@ -26,10 +27,11 @@ def _config_key(config, source) -> str:
 def map_columns(table: RawTable, table_name: str, columns: dict[str, str],
                 source_columns: dict[str, str] | None = None,
                 config_key: str = "") -> tuple[dict[int, str], list[str]]:
-    """Header position -> field, plus the headers nobody maps (kept for sources.json).
+    """Header position -> field, plus the headers nobody maps that hold a value (for sources.json).
 
     A source's own `columns` win over the table-wide mapping, so one odd export can be fixed
-    without touching the others.
+    without touching the others. Every required field must have a column: a missing one is a
+    single error here, not one per row later.
     """
     lookup = {header_key(header): target for header, target in columns.items()}
     lookup.update({header_key(header): target for header, target in (source_columns or {}).items()})
@@ -43,7 +45,10 @@ def map_columns(table: RawTable, table_name: str, columns: dict[str, str],
             continue
         target = lookup.get(header_key(header))
         if target is None:
-            unmapped.append(header)
+            # An empty column loses nothing; one with values is reported by validate.
+            if any(position < len(cells) and cells[position] not in (None, "")
+                   for _number, cells in table.rows):
+                unmapped.append(header)
             continue
         if target in first_header:
             raise SourceError(
@@ -54,15 +59,21 @@ def map_columns(table: RawTable, table_name: str, columns: dict[str, str],
         first_header[target] = header
         mapped[position] = target
     key = schema.PRIMARY_KEYS[table_name]
-    if key not in first_header:
+    missing = [f.name for f in schema.TABLES[table_name]
+               if f.required and f.name not in first_header]
+    if missing:
         found = ", ".join(repr(h) for h in table.headers if h) or "(none)"
-        known = sorted(h for h, target in columns.items() if target == key)
+        what = ", ".join(f"{name!r}" + (" (the key)" if name == key else "") for name in missing)
+        known = "; ".join(
+            f"{name}: " + ", ".join(sorted(h for h, target in columns.items()
+                                           if target == name and h != name)[:6])
+            for name in missing)
         raise SourceError(
-            f"no column maps to the key field {key!r} of {table_name}; headers found: {found}",
-            location=where,
-            hint=f"add the header that holds the id under columns.{table_name} "
-                 f"(e.g. columns: {{{table_name}: {{'编号': {key}}}}}) or {config_key}.columns; "
-                 f"known names for it: {', '.join(known[:6])}")
+            f"no column maps to the required field(s) {what} of {table_name}; headers found: "
+            f"{found}", location=where,
+            hint=f"add the header that holds each under columns.{table_name} "
+                 f"(e.g. columns: {{{table_name}: {{'<header>': {missing[0]}}}}}) or "
+                 f"{config_key or 'the source'}.columns; known names: {known}")
     return mapped, unmapped
 
 
@@ -97,12 +108,15 @@ def _source_entry(source, table: RawTable, row_count: int, unmapped: list[str]) 
         "format": meta.get("format", ""), "encoding": meta.get("encoding", ""),
         "sheet": meta.get("sheet", table.sheet), "header_row": table.header_row,
         "unmapped_columns": unmapped,
-        "fetched": meta.get("fetched") or {"etag": None, "last_modified": None, "status": None},
+        # Validators and the content hash above, never transport details such as the HTTP
+        # status: an unchanged source must give the same entry on every run.
+        "fetched": meta.get("fetched") or {"etag": None, "last_modified": None},
     }
     if source.kind == "file":
         entry["file"] = table.file
     else:
-        entry["url"] = source.url
+        # Published in every snapshot manifest: never with a password or an API key.
+        entry["url"] = public_url(source.url)
     return entry
 
 

@@ -1,19 +1,48 @@
-"""File-system moves shared by stages: swapping a finished folder in by renames."""
+"""File-system moves shared by stages: swapping a finished folder in without losing the old one."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
+from etl.errors import EtlError
+
+
+def _sibling(target: Path, suffix: str) -> Path:
+    return target.with_name(target.name + suffix)
+
 
 def replace_folder(staged: Path, target: Path) -> None:
-    """Replace target with staged by renames, so a reader sees the old folder or the new, never half."""
+    """Replace target with staged by renames, so a reader sees the old folder or the new, never half.
+
+    The last good folder survives every failure: it is renamed aside (target.old) only once the
+    new one sits on the same file system beside it, put back if the final rename fails, and put
+    back first thing by the next call if a crash struck between the two renames.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    old = target.with_name(target.name + ".old")
+    old = _sibling(target, ".old")
     if old.exists():
-        shutil.rmtree(old)
-    if target.exists():
-        target.rename(old)
-    staged.rename(target)
+        if target.exists():
+            shutil.rmtree(old)
+        else:
+            old.rename(target)  # an earlier swap died between its renames
+    incoming = staged
+    if staged.stat().st_dev != target.parent.stat().st_dev:
+        # A rename cannot cross file systems: copy beside the target first, then rename there.
+        incoming = target.with_name("." + target.name + ".incoming")
+        if incoming.exists():
+            shutil.rmtree(incoming)
+        shutil.copytree(staged, incoming)
+        shutil.rmtree(staged)
+    try:
+        if target.exists():
+            target.rename(old)
+        incoming.rename(target)
+    except OSError as error:
+        if old.exists() and not target.exists():
+            old.rename(target)
+        raise EtlError(f"could not move {incoming} to {target}: {error.strerror or error}",
+                       hint=f"the previous {target.name} is still in place; check permissions "
+                            "and free space, then publish again") from error
     if old.exists():
         shutil.rmtree(old)

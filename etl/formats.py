@@ -1,4 +1,4 @@
-"""Which reader a source needs, judged from its bytes first and its name second."""
+"""Which reader a source needs (by its bytes first, its name second), and how a URL is shown."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ EXTENSION_FORMATS = {"xlsx": "xlsx", "xlsm": "xlsm", "xls": "xls", "ods": "ods",
                      "tsv": "csv", "txt": "csv", "json": "json", "xml": "xml"}
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 EXPORT_HINT = "export the list again as .xlsx or .csv and point the config at that file"
+# A query parameter whose name contains one of these (any case) carries a credential.
+SECRET_PARAMETER_PARTS = ("key", "token", "secret", "password", "passwd", "sig", "auth",
+                          "credential")
+MASK = "***"
 
 
 def _looks_like_html(head: bytes) -> bool:
@@ -109,3 +113,23 @@ def detect_format(data: bytes, name: str, fmt: str = "auto", *, source_name: str
                               location=where, hint=f"set format: {found} (or auto), or "
                                                    "replace the file with the right export")
     return found
+
+
+def public_url(url: str) -> str:
+    """A URL as it may be shown and published: no user:password@, secret query values masked.
+
+    The query is kept, because it usually says which export was read (?format=csv&year=2026),
+    but the value of every parameter whose name looks like a credential (api_key, token,
+    X-Amz-Signature, auth ...) becomes "***". The fragment, never sent to a server, is dropped.
+    A secret written into the path itself cannot be recognised: send it in http.headers.
+    """
+    parts = urllib.parse.urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    pieces = []
+    for piece in parts.query.split("&") if parts.query else []:
+        name, equals, _value = piece.partition("=")
+        folded = urllib.parse.unquote_plus(name).casefold()
+        if equals and any(part in folded for part in SECRET_PARAMETER_PARTS):
+            piece = f"{name}={MASK}"
+        pieces.append(piece)
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "&".join(pieces), ""))

@@ -10,6 +10,7 @@ import json
 import os
 import tempfile
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Callable
 
@@ -18,6 +19,7 @@ import requests
 from etl import __version__
 from etl.config import Source
 from etl.errors import FetchError, Location
+from etl.formats import public_url
 
 # A server may ask for minutes of quiet; a publish run should not hang that long, so the
 # wait is capped and the next attempt simply tries again.
@@ -74,7 +76,22 @@ def fetch(source: Source, cache_dir: Path, *, session: requests.Session | None =
 
 
 def _error(source: Source, message: str, hint: str) -> FetchError:
-    return FetchError(message, location=Location(source=source.name), hint=hint)
+    return FetchError(_scrub(message, source.url), location=Location(source=source.name),
+                      hint=hint)
+
+
+def _scrub(text: str, url: str) -> str:
+    """The message without the URL's credentials, which error logs must not carry either.
+
+    requests quotes the path and query on their own ("Max retries exceeded with url: /x?key=..."),
+    so those are replaced as well as the whole URL.
+    """
+    shown = public_url(url)
+    text = text.replace(url, shown)
+    raw, public = urllib.parse.urlsplit(url), urllib.parse.urlsplit(shown)
+    if raw.query and raw.query != public.query:
+        text = text.replace(f"{raw.path}?{raw.query}", f"{public.path}?{public.query}")
+    return text
 
 
 def _attempt(source: Source, session: requests.Session, cache: "_Cache",

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 from etl.errors import SnapshotError
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.minisig"
+LOCK = ".lock"
+# 64 bits of the content hash: a second preimage for a given id is out of reach, unlike 32 bits.
+ID_HASH_LENGTH = 16
+# Files outside the id's hash: the manifest itself, and datapackage.json, which names the id.
+NOT_IN_ID = ("datapackage.json", MANIFEST)
 
 
 def canonical_json(value) -> bytes:
@@ -41,12 +48,68 @@ def manifest_hash(directory: Path) -> str:
     return sha256_hex((Path(directory) / MANIFEST).read_bytes())
 
 
+def content_hash(manifest: dict) -> str:
+    """SHA-256 of what a snapshot's id stands for: its data files, sources, counts and previous.
+
+    Taken from the manifest's own fields, so `snapshot` computes it before naming the id and
+    `verify` recomputes it from a published manifest. `previous` is part of it: a publish that
+    restores older inputs gets a new id instead of colliding with that older snapshot.
+    """
+    files = manifest["files"]
+    return sha256_hex(canonical_json({
+        "as_of": manifest["as_of"], "tool": manifest["tool"], "sources": manifest["sources"],
+        "row_counts": manifest["row_counts"], "previous": manifest["previous"],
+        "files": {name: entry["sha256"] for name, entry in sorted(files.items())
+                  if name not in NOT_IN_ID},
+    }))
+
+
+def snapshot_id(manifest: dict) -> str:
+    """`<as_of>-<first ID_HASH_LENGTH hex of content_hash>`: the id a manifest must carry."""
+    return f"{manifest['as_of']}-{content_hash(manifest)[:ID_HASH_LENGTH]}"
+
+
+def public_key_path(secret_key: Path) -> Path:
+    """Where the public half of a minisign key lives: minisign.key -> minisign.pub beside it."""
+    return Path(secret_key).with_suffix(".pub")
+
+
+def public_key(config) -> Path | None:
+    """The public half of the configured signing key, if signing is on and the file exists.
+
+    The render stage copies it to data/minisign.pub so `verify` checks the signatures.
+    """
+    key = getattr(config, "minisign_key", None)
+    if not key:
+        return None
+    candidate = public_key_path(key)
+    return candidate if candidate.is_file() else None
+
+
+@contextmanager
+def locked(snapshots_dir: Path):
+    """Hold an exclusive lock on snapshots_dir/.lock, so two commits cannot both add a head."""
+    snapshots_dir = Path(snapshots_dir)
+    snapshots_dir.mkdir(parents=True, exist_ok=True)
+    with (snapshots_dir / LOCK).open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def chain(snapshots_dir: Path) -> list[Path]:
-    """Snapshot folders oldest to newest by their `previous` links; SnapshotError if broken."""
+    """Snapshot folders oldest to newest by their `previous` links; SnapshotError if broken.
+
+    Names starting with "." are not snapshots: the commit lock, and `.incoming-<id>` copies
+    that an interrupted commit may leave behind.
+    """
     snapshots_dir = Path(snapshots_dir)
     if not snapshots_dir.is_dir():
         return []
-    folders = sorted(p for p in snapshots_dir.iterdir() if (p / MANIFEST).is_file())
+    folders = sorted(p for p in snapshots_dir.iterdir()
+                     if not p.name.startswith(".") and (p / MANIFEST).is_file())
     manifests = {folder.name: read_manifest(folder) for folder in folders}
     return [snapshots_dir / name for name in order_chain(manifests, snapshots_dir,
                                                          hash_of=lambda n: manifest_hash(snapshots_dir / n),

@@ -10,10 +10,9 @@ from pathlib import Path
 import pandas as pd
 
 from etl import figures, manifests, safepath, schema
-from etl.errors import BuildError
+from etl.errors import BuildError, SnapshotError
 
 GROUP_DIRS = {"unit": "units", "area": "areas", "category": "categories"}
-ISSUE_COLUMN = {"unit": "unit", "area": "area", "category": "category"}
 SLUG_PATTERN = re.compile(r"[a-z]-[0-9a-f]{8}")
 SUMMARY_LENGTH = 60
 INDEX_KEYS = ("total", "done", "overdue", "rework", "rate.completion")
@@ -52,14 +51,19 @@ def summary(issue: dict) -> str:
     return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1] + "…"
 
 
-def issue_link(issue_id: str) -> str:
-    """Docs-relative link to an issue; MkDocs turns it into issues/<bucket>/index.html#issue-..."""
-    return f"issues/{safepath.bucket(issue_id)}/index.md#{safepath.anchor(issue_id)}"
-
-
 def issue_href(issue_id: str) -> str:
-    """The same link for raw HTML, which MkDocs leaves alone (use_directory_urls is false)."""
+    """The one permalink of an issue, relative to the site root: issues/<bucket>/index.html#...
+
+    Raw HTML tables, the search index and (through issue_link) Markdown links all use it.
+    The page name ends in .html because use_directory_urls is false; MkDocs leaves raw HTML alone.
+    """
     return f"issues/{safepath.bucket(issue_id)}/index.html#{safepath.anchor(issue_id)}"
+
+
+def issue_link(issue_id: str) -> str:
+    """issue_href for a Markdown link: to the .md source, which MkDocs checks and rewrites."""
+    page, _, fragment = issue_href(issue_id).partition("#")
+    return f"{page.removesuffix('.html')}.md#{fragment}"
 
 
 def issue_table(issues: list[dict], published: list[str], text: dict,
@@ -123,7 +127,7 @@ def group_table(metrics: dict, kind: str, linked: bool, language: str = "zh") ->
     for group in groups:
         flat = [f"{kind}.{group['slug']}.{k}" for k in keys]
         rows.append({"name": group["name"],
-                     "link": f"{GROUP_DIRS[kind]}/{group['slug']}/index.md" if linked else None,
+                     "link": f"{GROUP_DIRS[kind]}/{group['slug']}/index.html" if linked else None,
                      "figure_keys": [k if k in known else None for k in flat]})
     return {"columns": columns, "rows": rows}
 
@@ -150,18 +154,14 @@ def figure_items(metrics: dict, keys, language: str = "zh") -> list[dict]:
 
 
 def claims(metrics: dict) -> list[dict]:
-    """Claims with the figure keys of their two numbers; keys are found, never assumed."""
+    """Claims with the figure keys of their two numbers: claim.<n>.*, n counting from 1."""
     result = []
     known = metrics["figures"]
-    for position, claim in enumerate(metrics.get("claims", [])):
-        keys = None
-        for number in (position + 1, position):
-            if f"claim.{number}.claimed" in known and f"claim.{number}.computed" in known:
-                keys = (f"claim.{number}.claimed", f"claim.{number}.computed")
-                break
-        if keys is None:
-            raise BuildError(f"metrics.json: claim {position} has no claim.<n>.claimed figure",
-                             hint="rerun the metrics stage")
+    for number, claim in enumerate(metrics.get("claims", []), start=1):
+        keys = (f"claim.{number}.claimed", f"claim.{number}.computed")
+        if not all(key in known for key in keys):
+            raise BuildError(f"metrics.json: claim {number} has no {keys[0]} and {keys[1]} "
+                             f"figures", hint="rerun the metrics stage")
         result.append({"label": claim.get("label", ""), "claimed_key": keys[0],
                        "computed_key": keys[1], "matches": bool(claim.get("matches")),
                        "date": str(claim.get("date") or ""), "source": claim.get("source") or ""})
@@ -198,6 +198,8 @@ def changes(data: dict | None, text: dict, existing_ids: set[str], known: dict,
                 if heading in ("old", "new", "status") and name in STATUS_SECTIONS:
                     value = statuses.get(value, value)
                 cell_text = "" if value is None else str(value)
+                if name == "figure_changes":
+                    cell_text = _figure_change_text(heading, cell_text, text, language)
                 linkable = heading in ("issue_id", "value") and cell_text in existing_ids
                 # A changed figure's current value is printed as its span, so verify checks it.
                 figure = record.get("key") if (name == "figure_changes" and heading == "new"
@@ -214,6 +216,19 @@ def changes(data: dict | None, text: dict, existing_ids: set[str], known: dict,
     return {"sections": sections, "previous": str(previous)}
 
 
+# diff writes a change of a rate in percentage points as "+3.3 pt".
+POINTS = re.compile(r"([+-]?[0-9][0-9,]*(?:\.[0-9]+)?) pt")
+
+
+def _figure_change_text(heading: str, cell_text: str, text: dict, language: str) -> str:
+    """A figure change for the public: the figure's label, not its key; points in words."""
+    if heading == "key":
+        return figures.label(cell_text, language)
+    if heading == "change" and (points := POINTS.fullmatch(cell_text)):
+        return text["percentage_points"].format(change=points.group(1))
+    return cell_text
+
+
 SNAPSHOT_FILE_ORDER = ("manifest.json", "manifest.json.minisig", "datapackage.json", "issues.csv",
                        "issues.json", "feedback.csv", "feedback.json", "metrics.json")
 
@@ -222,6 +237,7 @@ def snapshot_folders(config) -> list[Path]:
     """Every snapshot oldest first: the committed chain (hash-checked), then the staged one.
 
     A rerun stages a snapshot equal to the newest committed one; it then stands in its place.
+    Any other staged snapshot must follow the newest committed one, so the site never drops one.
     """
     committed = manifests.chain(config.snapshots_dir)
     staged = sorted((config.work_dir / "stage" / "snapshot").glob("*/" + manifests.MANIFEST))
@@ -229,10 +245,15 @@ def snapshot_folders(config) -> list[Path]:
         return committed
     new = staged[-1].parent
     safepath.check_id(new.name, what="snapshot id")
+    head = committed[-1].name if committed else None
+    if new.name == head:
+        return committed
     previous = (manifests.read_manifest(new).get("previous") or {}).get("snapshot_id")
-    names = [folder.name for folder in committed]
-    kept = committed[: names.index(previous) + 1] if previous in names else []
-    return kept + [new]
+    if previous != head:
+        raise SnapshotError(f"the staged snapshot {new.name} follows {previous}, but the newest in "
+                            f"{config.snapshots_dir} is {head}",
+                            hint="another publish committed meanwhile; run the publish again")
+    return committed + [new]
 
 
 def snapshot_entries(folders: list[Path]) -> list[dict]:

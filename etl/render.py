@@ -11,7 +11,7 @@ import jinja2
 import yaml
 from markupsafe import Markup
 
-from etl import charts, figures, pages, safepath, schema, search, tables, textsafe
+from etl import charts, figures, manifests, pages, safepath, schema, search, tables, textsafe
 from etl.errors import BuildError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +80,7 @@ def chart_block(name: str, title: str, alt: str, svg: str, headings: list[str], 
                 out: Path, src: str) -> dict:
     (out / f"{name}.svg").write_text(svg, encoding="utf-8")
     return {"title": title, "alt": alt, "src": src + f"{name}.svg", "headings": headings,
-            "rows": rows}
+            "rows": rows, "more": None}
 
 
 def home_charts(metrics: dict, text: dict, out: Path, language: str = "zh") -> list[dict]:
@@ -113,20 +113,25 @@ def home_charts(metrics: dict, text: dict, out: Path, language: str = "zh") -> l
     units = metrics.get("groups", {}).get("unit", [])
     if units:
         svg, plotted = charts.status_by_unit(
-            [{"name": u["name"], **u["figures"]} for u in units], labels, text=words)
-        slugs = {u["name"]: u["slug"] for u in units}
-        rows = []
-        for row in plotted:
-            slug = slugs.get(row["name"])
-            cells = [row["name"]]
-            for status in charts.STATUS_ORDER:
-                key = f"unit.{slug}.{status}" if slug else None
-                cells.append({"key": key} if key in known else str(row[status]))
-            rows.append(cells)
-        blocks.append(chart_block("status_by_unit", text["by_unit"], text["by_unit_alt"], svg,
-                                  [text["unit"]] + [labels[s] for s in charts.STATUS_ORDER],
-                                  rows, out, "charts/"))
+            [{"name": u["name"], "slug": u["slug"], **u["figures"]} for u in units], labels,
+            text=words)
+        # Each row is a unit's own figures, found by its slug (a name may be anything, 其他 too).
+        rows = [[row["name"]] + [_figure_cell(known, f"unit.{row['slug']}.{status}", row[status])
+                                 for status in charts.STATUS_ORDER] for row in plotted]
+        block = chart_block("status_by_unit", text["by_unit"], text["by_unit_alt"], svg,
+                            [text["unit"]] + [labels[s] for s in charts.STATUS_ORDER],
+                            rows, out, "charts/")
+        if len(units) > len(plotted):
+            block["more"] = {"text": text["by_unit_more"].format(shown=len(plotted),
+                                                                 total=len(units)),
+                             "link": text["units"], "href": "units/index.md"}
+        blocks.append(block)
     return blocks
+
+
+def _figure_cell(known: dict, key: str, value) -> dict | str:
+    """A table cell: the figure's span when metrics has the key, else the plotted number."""
+    return {"key": key} if key in known else str(value)
 
 
 @dataclass
@@ -181,7 +186,7 @@ def run(config) -> Path:
     site = _Site(config, metrics, text, environment(metrics, text, config.language), pages_dir,
                  issues, published)
 
-    search.write_index(issues, pages_dir, language=config.language)
+    search.write_index(issues, pages_dir, page_url=pages.issue_href, language=config.language)
     _write_home(site)
     nav_groups = _write_groups(site)
     _write_issue_pages(site)
@@ -299,9 +304,9 @@ def _write_data(site: _Site, report: dict | None) -> None:
     data_dir = site.pages_dir / "data"
     for folder in folders:
         shutil.copytree(folder, data_dir / "snapshots" / folder.name)
-    if config.minisign_key and config.minisign_key.with_suffix(".pub").is_file():
+    if public_key := manifests.public_key(config):
         # With the public key on the site, `verify` checks every signature it carries.
-        shutil.copyfile(config.minisign_key.with_suffix(".pub"), data_dir / "minisign.pub")
+        shutil.copyfile(public_key, data_dir / "minisign.pub")
     if folders:
         (data_dir / "latest.json").write_text(
             json.dumps({"snapshot_id": folders[-1].name}, ensure_ascii=False) + "\n",
@@ -339,6 +344,12 @@ def _write_mkdocs_config(site: _Site, docs: Path, nav_groups: list[dict]) -> Non
     mkdocs.update({"site_name": config.title, "docs_dir": "pages", "nav": nav,
                    "site_dir": str(config.work_dir / "stage" / "site")})
     mkdocs["theme"]["language"] = config.language
+    theme_dir = (BASE_MKDOCS.parent / mkdocs["theme"].get("custom_dir", "")).resolve()
+    if not (mkdocs["theme"].get("custom_dir") and (theme_dir / "main.html").is_file()):
+        # Without the overrides, material prints page titles (source names) unescaped.
+        raise BuildError(f"{BASE_MKDOCS}: theme.custom_dir must name the folder with main.html "
+                         f"(templates/theme)", hint="restore `custom_dir: templates/theme`")
+    mkdocs["theme"]["custom_dir"] = str(theme_dir)
     if config.site_url:
         mkdocs["site_url"] = config.site_url
     (docs / "mkdocs.yml").write_text(

@@ -110,37 +110,43 @@ NEVER_PUBLISHED = frozenset({"complainant", "contact"})
 # Source header -> canonical field.  Simplified and traditional spellings; the config may add more.
 DEFAULT_COLUMNS: dict[str, dict[str, str]] = {
     "issues": {
-        "序号": "issue_id", "編號": "issue_id", "编号": "issue_id", "问题编号": "issue_id",
-        "問題編號": "issue_id", "issue_id": "issue_id",
+        "序号": "issue_id", "序號": "issue_id", "編號": "issue_id", "编号": "issue_id",
+        "问题编号": "issue_id", "問題編號": "issue_id", "issue_id": "issue_id",
         "问题标题": "title", "問題標題": "title", "标题": "title", "title": "title",
         "问题描述": "description", "問題描述": "description", "存在问题": "description",
-        "问题表现": "description", "description": "description",
+        "存在問題": "description", "问题表现": "description", "description": "description",
         "问题类别": "category", "問題類別": "category", "类别": "category", "category": "category",
-        "所属区域": "area", "所屬區域": "area", "乡镇街道": "area", "乡镇": "area", "area": "area",
-        "责任单位": "unit", "責任單位": "unit", "牵头单位": "unit", "unit": "unit",
+        "所属区域": "area", "所屬區域": "area", "乡镇街道": "area", "鄉鎮街道": "area", "乡镇": "area",
+        "area": "area",
+        "责任单位": "unit", "責任單位": "unit", "牵头单位": "unit", "牽頭單位": "unit",
+        "unit": "unit",
         "责任人": "owner", "責任人": "owner", "owner": "owner",
-        "来源渠道": "channel", "來源渠道": "channel", "问题来源": "channel", "channel": "channel",
+        "来源渠道": "channel", "來源渠道": "channel", "问题来源": "channel", "問題來源": "channel",
+        "channel": "channel",
         "意见条数": "feedback_count", "意見條數": "feedback_count", "feedback_count": "feedback_count",
         "梳理日期": "identified_on", "列入清单日期": "identified_on", "identified_on": "identified_on",
         "整改措施": "measures", "整改措施内容": "measures", "measures": "measures",
-        "整改目标": "target", "target": "target",
-        "整改时限": "deadline", "整改時限": "deadline", "完成时限": "deadline", "deadline": "deadline",
-        "时限说明": "deadline_note", "deadline_note": "deadline_note",
+        "整改目标": "target", "整改目標": "target", "target": "target",
+        "整改时限": "deadline", "整改時限": "deadline", "完成时限": "deadline", "完成時限": "deadline",
+        "deadline": "deadline",
+        "时限说明": "deadline_note", "時限說明": "deadline_note", "deadline_note": "deadline_note",
         "整改进展": "status", "整改進展": "status", "整改状态": "status", "整改狀態": "status",
         "status": "status",
         "完成时间": "completed_on", "完成時間": "completed_on", "completed_on": "completed_on",
         "完成情况": "result", "完成情況": "result", "result": "result",
         "满意度": "satisfaction", "滿意度": "satisfaction", "满意度测评": "satisfaction",
+        "滿意度測評": "satisfaction",
         "satisfaction": "satisfaction",
         "答复内容": "reply", "答覆內容": "reply", "reply": "reply",
         "答复日期": "replied_on", "答覆日期": "replied_on", "replied_on": "replied_on",
     },
     "feedback": {
         "意见编号": "feedback_id", "意見編號": "feedback_id", "序号": "feedback_id",
-        "feedback_id": "feedback_id",
+        "序號": "feedback_id", "feedback_id": "feedback_id",
         "收到日期": "received_on", "受理日期": "received_on", "received_on": "received_on",
         "来源渠道": "channel", "來源渠道": "channel", "渠道": "channel", "channel": "channel",
-        "所属区域": "area", "所屬區域": "area", "乡镇街道": "area", "area": "area",
+        "所属区域": "area", "所屬區域": "area", "乡镇街道": "area", "鄉鎮街道": "area",
+        "area": "area",
         "承办单位": "unit", "承辦單位": "unit", "责任单位": "unit", "unit": "unit",
         "是否答复": "replied", "是否答覆": "replied", "replied": "replied",
         "答复日期": "replied_on", "答覆日期": "replied_on", "replied_on": "replied_on",
@@ -148,11 +154,12 @@ DEFAULT_COLUMNS: dict[str, dict[str, str]] = {
         "issue_id": "issue_id",
         "意见内容": "text", "意見內容": "text", "text": "text",
         "反映人": "complainant", "姓名": "complainant", "complainant": "complainant",
-        "联系方式": "contact", "聯繫方式": "contact", "联系电话": "contact", "contact": "contact",
+        "联系方式": "contact", "聯繫方式": "contact", "联系电话": "contact", "聯繫電話": "contact",
+        "contact": "contact",
     },
 }
 
-# Source status word -> canonical status.  Matching ignores all white space, then letter case.
+# Source status word -> canonical status.  Matching compares status_key() of both sides.
 DEFAULT_STATUS_WORDS: dict[str, str] = {
     "已完成": "done", "已整改到位": "done", "已销号": "done", "已銷號": "done",
     "整改完成": "done", "已办结": "done", "已辦結": "done", "完成": "done",
@@ -165,10 +172,20 @@ DEFAULT_STATUS_WORDS: dict[str, str] = {
     "open": "open", "in_progress": "in_progress", "done": "done", "long_term": "long_term",
     "rework": "rework",
     # English words of Open311 (open/closed) and 311 CSV exports (NYC's Status column).
-    # Lower case: validate looks a word up as written and then lower-cased.
     "closed": "done", "in progress": "in_progress", "inprogress": "in_progress",
     "pending": "in_progress", "assigned": "in_progress", "started": "in_progress",
 }
+
+
+
+def status_key(word) -> str:
+    """How status words are compared: all white space removed, then case-folded.
+
+    Applied to the vocabulary (these defaults and the config's status_words) and to every
+    cell looked up, so "基本 完成", "Work Done" and "in progress" match however they are typed.
+    """
+    return "".join(str(word).split()).casefold()
+
 
 BOOLEAN_WORDS = {
     "是": True, "已答复": True, "已答覆": True, "true": True, "yes": True, "y": True, "1": True,

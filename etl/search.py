@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from etl import safepath, schema
+from etl import pages, schema
 
 # Folder under the docs/site root that holds the index; search.js looks for it next to assets/.
 INDEX_FOLDER = "search"
@@ -137,15 +137,6 @@ def issue_tokens(issue: dict) -> set[str]:
     return found
 
 
-def default_page_url(issue_id: str) -> str:
-    """Permalink of an issue relative to the site root, as render writes it today.
-
-    render puts a bucket's issues in issues/<bucket>/index.md and mkdocs.yml has
-    use_directory_urls: false, so the page is issues/<bucket>/index.html.
-    """
-    return f"issues/{safepath.bucket(issue_id)}/index.html#{safepath.anchor(issue_id)}"
-
-
 def _snippet(issue: dict) -> str:
     text = " ".join(str(issue.get("title") or issue.get("description") or "").split())
     return text if len(text) <= SNIPPET_LENGTH else text[: SNIPPET_LENGTH - 1] + "…"
@@ -226,8 +217,11 @@ def build_index(issues: list[dict], *, page_url: Callable[[str], str],
 
 
 def write_index(issues: list[dict], out_dir: Path, *,
-                page_url: Callable[[str], str] = default_page_url, language: str = "zh") -> dict:
+                page_url: Callable[[str], str] = pages.issue_href, language: str = "zh") -> dict:
     """Write out_dir/search/{meta,shard-XX,docs-XX}.js; return sizes for logs and budgets.
+
+    page_url gives an issue's permalink relative to the site root; the default is the one
+    every page links to (pages.issue_href), so results land where the pages' links land.
 
     Any earlier index in out_dir/search is removed first, so a smaller site leaves no stale shard.
     """

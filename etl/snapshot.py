@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl import __version__, schema, tables
-from etl.manifests import (MANIFEST, SIGNATURE, canonical_json, chain, manifest_hash,
+from etl import __version__, manifests, schema, tables
+from etl.manifests import (MANIFEST, SIGNATURE, canonical_json, chain, locked, manifest_hash,
                            read_manifest, sha256_hex)
 from etl.errors import SnapshotError
 
@@ -98,8 +98,12 @@ def _links_resolve(frames: dict[str, pd.DataFrame], columns: dict[str, list[str]
     return all(value in known for value in frames["feedback"]["issue_id"].dropna())
 
 
-def build_files(config) -> tuple[str, dict[str, bytes], dict]:
-    """Everything a snapshot holds except `previous`: (snapshot_id, files, manifest without previous)."""
+def build_files(config) -> tuple[dict[str, bytes], dict, dict, dict]:
+    """The data files and the manifest fields that do not depend on the chain.
+
+    Returns (files, manifest, columns, frames); `previous`, the id and datapackage.json come
+    later, in `_complete`, once the chain's head is known.
+    """
     work_dir = Path(config.work_dir)
     frames, columns, files = {}, {}, {}
     for table in TABLE_NAMES:
@@ -121,19 +125,29 @@ def build_files(config) -> tuple[str, dict[str, bytes], dict]:
         sources = json.loads(_read_input(sources_path, "extract").decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise SnapshotError(f"{sources_path} is not JSON", hint="run `python -m etl extract` again")
-    content = {
+    manifest = {
         "as_of": as_of, "tool": TOOL, "sources": sources,
         "row_counts": {table: len(frames[table]) for table in TABLE_NAMES},
+        "files": _file_entries(files),
     }
-    # The id hashes the data, not the package description, so it is known before naming it there.
-    content_hash = sha256_hex(canonical_json({**content, "files": {
-        name: sha256_hex(data) for name, data in sorted(files.items())}}))
-    snapshot_id = f"{as_of}-{content_hash[:8]}"
+    return files, manifest, columns, frames
+
+
+def _file_entries(files: dict[str, bytes]) -> dict[str, dict]:
+    return {name: {"sha256": sha256_hex(data), "bytes": len(data)}
+            for name, data in sorted(files.items())}
+
+
+def _complete(files: dict[str, bytes], manifest: dict, previous: dict | None,
+              columns: dict, frames: dict) -> str:
+    """Set previous and the id (manifests.snapshot_id), add datapackage.json; returns the id."""
+    manifest["previous"] = previous
+    # The id hashes the data and the history, not the package description, which names the id.
+    snapshot_id = manifests.snapshot_id(manifest)
     files["datapackage.json"] = canonical_json(datapackage(snapshot_id, files, columns, frames))
-    content["files"] = {name: {"sha256": sha256_hex(data), "bytes": len(data)}
-                        for name, data in sorted(files.items())}
-    content["snapshot_id"] = snapshot_id
-    return snapshot_id, files, content
+    manifest["files"] = _file_entries(files)
+    manifest["snapshot_id"] = snapshot_id
+    return snapshot_id
 
 
 def _read_input(path: Path, stage: str) -> bytes:
@@ -156,26 +170,34 @@ def staging_dir(config) -> Path:
 
 
 def run(config) -> Path:
-    """Stage this publish's snapshot under work_dir/stage/snapshot/<id>/ and return that folder."""
+    """Stage this publish's snapshot under work_dir/stage/snapshot/<id>/ and return that folder.
+
+    Only a publish whose content equals the newest snapshot's is a rerun (the same id, a no-op
+    commit); anything else, even inputs equal to an older snapshot's, is a new snapshot after
+    the newest one.
+    """
     snapshots_dir = Path(config.snapshots_dir)
-    snapshot_id, files, manifest = build_files(config)
+    _clear_incoming(snapshots_dir)
+    files, manifest, columns, frames = build_files(config)
     committed = chain(snapshots_dir)
-    existing = snapshots_dir / snapshot_id
-    if existing.exists():
-        # A rerun of a publish that is already committed: keep its own previous, not itself.
-        manifest["previous"] = read_manifest(existing).get("previous")
-    elif committed:
+    previous = None
+    if committed:
         head = committed[-1]
-        head_as_of = read_manifest(head).get("as_of", "")
-        if manifest["as_of"] < head_as_of:
-            raise SnapshotError(
-                f"as-of date {manifest['as_of']} is before the newest snapshot {head.name} "
-                f"in {snapshots_dir}", hint="publish with an as-of date on or after "
-                f"{head_as_of}; history cannot be rewritten")
-        manifest["previous"] = {"snapshot_id": head.name, "manifest_sha256": manifest_hash(head)}
-    else:
-        manifest["previous"] = None
+        head_manifest = read_manifest(head)
+        rerun_previous = head_manifest.get("previous")
+        if manifests.snapshot_id({**manifest, "previous": rerun_previous}) == head.name:
+            previous = rerun_previous  # a rerun of the newest publish keeps its own previous
+        else:
+            head_as_of = head_manifest.get("as_of", "")
+            if manifest["as_of"] < head_as_of:
+                raise SnapshotError(
+                    f"as-of date {manifest['as_of']} is before the newest snapshot {head.name} "
+                    f"in {snapshots_dir}", hint="publish with an as-of date on or after "
+                    f"{head_as_of}; history cannot be rewritten")
+            previous = {"snapshot_id": head.name, "manifest_sha256": manifest_hash(head)}
+    snapshot_id = _complete(files, manifest, previous, columns, frames)
     files[MANIFEST] = canonical_json(manifest)
+    existing = snapshots_dir / snapshot_id
 
     stage_root = staging_dir(config)
     if stage_root.exists():
@@ -195,6 +217,18 @@ def run(config) -> Path:
     elif getattr(config, "minisign_key", None):
         sign(staged / MANIFEST, config)
     return staged
+
+
+def _clear_incoming(snapshots_dir: Path) -> None:
+    """Remove `.incoming-<id>` copies left by a commit interrupted between copy and rename."""
+    if not snapshots_dir.is_dir():
+        return
+    with locked(snapshots_dir):
+        for leftover in sorted(snapshots_dir.glob(".incoming-*")):
+            if leftover.is_dir():
+                shutil.rmtree(leftover)
+            else:
+                leftover.unlink()
 
 
 def sign(manifest_path: Path, config) -> Path:
@@ -223,23 +257,26 @@ def sign(manifest_path: Path, config) -> Path:
         message = result.stderr.decode("utf-8", "replace").strip()
         raise SnapshotError(f"minisign could not sign {manifest_path}: {message}",
                             hint="check the key file and its password variable")
+    # The site publishes the .pub beside the key; a mismatched pair must fail here, not in verify.
+    public = manifests.public_key(config)
+    if public is None:
+        raise SnapshotError(f"the public key {manifests.public_key_path(key)} is missing",
+                            hint="keep the key pair together: minisign.key and minisign.pub")
+    check = subprocess.run([binary, "-V", "-q", "-p", str(public), "-m", str(manifest_path),
+                            "-x", str(signature)], capture_output=True, timeout=60)
+    if check.returncode != 0:
+        raise SnapshotError(f"the signature made with {key} does not verify against {public}",
+                            hint="the two files are not one key pair; put the matching "
+                                 "minisign.pub beside the key")
     return signature
 
 
-def public_key(config) -> Path | None:
-    """The public half of the signing key (minisign.key -> minisign.pub beside it), if any.
-
-    The site stage copies it to data/minisign.pub so `verify` checks the signatures.
-    """
-    key = getattr(config, "minisign_key", None)
-    if not key:
-        return None
-    candidate = Path(key).with_suffix(".pub")
-    return candidate if candidate.is_file() else None
-
-
 def commit(config) -> Path:
-    """Move the staged snapshot into snapshots_dir by rename; a no-op if it is already there."""
+    """Move the staged snapshot into snapshots_dir by rename; a no-op if it is already there.
+
+    The check that the staged snapshot follows the newest one and the rename happen under the
+    snapshots_dir lock, so two publishes committing at once cannot fork the chain.
+    """
     stage_root = staging_dir(config)
     staged = sorted(p for p in stage_root.iterdir() if p.is_dir()) if stage_root.is_dir() else []
     if len(staged) != 1:
@@ -248,38 +285,30 @@ def commit(config) -> Path:
     source = staged[0]
     snapshots_dir = Path(config.snapshots_dir)
     target = snapshots_dir / source.name
-    if target.exists():
-        if not _same_files(source, target):
-            raise SnapshotError(f"{target} already exists with different content",
-                                hint="snapshots are immutable; restore it from a backup")
-        shutil.rmtree(source)
-        return target
-    previous = read_manifest(source).get("previous")
-    committed = chain(snapshots_dir)
-    head = committed[-1].name if committed else None
-    if (previous or {}).get("snapshot_id") != head:
-        follows = (previous or {}).get("snapshot_id")
-        raise SnapshotError(f"the staged snapshot {source.name} follows {follows}, "
-                            f"but the newest in {snapshots_dir} is now {head}",
-                            hint="another publish committed meanwhile; run the publish again")
-    snapshots_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        source.rename(target)
-    except OSError:
-        # Different file systems: copy beside the target, then rename, so no half folder appears.
-        temporary = snapshots_dir / f".incoming-{source.name}"
-        if temporary.exists():
-            shutil.rmtree(temporary)
-        shutil.copytree(source, temporary)
-        temporary.rename(target)
-        shutil.rmtree(source)
+    with locked(snapshots_dir):
+        if target.exists():
+            if not _same_files(source, target):
+                raise SnapshotError(f"{target} already exists with different content",
+                                    hint="snapshots are immutable; restore it from a backup")
+            shutil.rmtree(source)
+            return target
+        previous = read_manifest(source).get("previous")
+        committed = chain(snapshots_dir)
+        head = committed[-1].name if committed else None
+        if (previous or {}).get("snapshot_id") != head:
+            follows = (previous or {}).get("snapshot_id")
+            raise SnapshotError(f"the staged snapshot {source.name} follows {follows}, "
+                                f"but the newest in {snapshots_dir} is now {head}",
+                                hint="another publish committed meanwhile; run the publish again")
+        try:
+            source.rename(target)
+        except OSError:
+            # Different file systems: copy beside the target, then rename, so no half folder
+            # appears; a copy left by an interruption is skipped by chain() and cleared by run().
+            temporary = snapshots_dir / f".incoming-{source.name}"
+            if temporary.exists():
+                shutil.rmtree(temporary)
+            shutil.copytree(source, temporary)
+            temporary.rename(target)
+            shutil.rmtree(source)
     return target
-
-
-def pending_chain(config) -> list[Path]:
-    """Committed snapshots plus the staged one (if new), oldest first: what the site should carry."""
-    committed = chain(Path(config.snapshots_dir))
-    stage_root = staging_dir(config)
-    staged = sorted(p for p in stage_root.iterdir() if p.is_dir()) if stage_root.is_dir() else []
-    names = {p.name for p in committed}
-    return committed + [p for p in staged if p.name not in names]

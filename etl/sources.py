@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from etl.errors import Location, SourceError
-from etl.formats import EXPORT_HINT, detect_format
+from etl.formats import EXPORT_HINT, detect_format, public_url
 from etl.values import ZERO_WIDTH, normalize_text
 
 SPREADSHEET_FORMATS = ("xlsx", "xls", "xlsm", "ods")
@@ -91,7 +91,10 @@ def _table_from_grid(grid: list[tuple[int, list]], *, source_name: str, name: st
     while headers and not headers[-1]:
         headers.pop()
     width = len(headers)
+    spreadsheet = meta.get("format") in SPREADSHEET_FORMATS
     for number, cells in non_empty[index + 1:]:
+        _check_headerless_values(cells, headers, spreadsheet,
+                                 Location(source_name, name, sheet, number))
         for position, cell in enumerate(cells[:width]):
             if isinstance(cell, str) and "\x00" in cell:
                 # A NUL splits one name into two (县行政审\0批局) and breaks downstream tools.
@@ -100,12 +103,41 @@ def _table_from_grid(grid: list[tuple[int, list]], *, source_name: str, name: st
                                                     headers[position]),
                                   hint="the export is damaged here: export the file again, or "
                                        "retype this cell")
-    # Every row with content is kept, even if its only values sit under no header: validation
-    # then names it, instead of it vanishing here.
+    # Every row with content is kept; a value under no header has stopped the read above.
     rows = [(number, (list(cells[:width]) + [None] * width)[:width])
             for number, cells in non_empty[index + 1:]]
     return RawTable(source=source_name, file=name, sheet=sheet, headers=headers, rows=rows,
                     meta=meta, header_row=header_number)
+
+
+def column_letter(position: int) -> str:
+    """Excel's name of a 0-based column: A .. Z, AA .. ZZ, AAA ..."""
+    letters = ""
+    position += 1
+    while position:
+        position, remainder = divmod(position - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def _check_headerless_values(cells: list, headers: list[str], spreadsheet: bool,
+                             where: Location) -> None:
+    """A value in a column without a header would vanish unseen: stop and name its cell."""
+    width = len(headers)
+    for position, cell in enumerate(cells):
+        if cell is None or cell == "" or (position < width and headers[position]):
+            continue
+        if not spreadsheet and position >= width:
+            raise SourceError(
+                f"{len(cells)} fields but the header has {width} — an unquoted comma? the "
+                f"value {str(cell)[:40]!r} is beyond the last column", location=where,
+                hint="put quotes around a value that contains the delimiter (Excel and WPS "
+                     "do this when they save as CSV), or add a header for the extra column")
+        column = f"column {column_letter(position)}" if spreadsheet else f"field {position + 1}"
+        raise SourceError(
+            f"a value in {column}, which has no header ({str(cell)[:40]!r})", location=where,
+            hint="give the column a header (and map it under columns if it holds a field), or "
+                 "delete the stray value")
 
 
 # --- spreadsheets -------------------------------------------------------------------------
@@ -388,17 +420,21 @@ def read_source(source, config) -> list[RawTable]:
     fetched = dict(fetched or {})
     # The configured encoding wins; otherwise the charset the server declared, then detection.
     encoding = source.encoding if source.encoding != "auto" else fetched.get("encoding") or "auto"
+    # Rows, errors and sources.json name the URL without the credentials it may carry.
+    name = public_url(source.url)
     if source.kind == "http":
-        table = read_bytes(data, name=source.url, source_name=source.name,
+        table = read_bytes(data, name=name, source_name=source.name,
                            fmt=source.format, sheet=source.sheet,
                            encoding=encoding, header_row=source.header_row,
                            known_headers=known)
     else:
         from etl import adapters
         table = adapters.to_raw_table(
-            source.kind, data, name=source.url, source_name=source.name,
+            source.kind, data, name=name, source_name=source.name,
             encoding=None if encoding == "auto" else encoding)
         table.meta = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
                       "format": source.kind, "encoding": "", "sheet": "", **(table.meta or {})}
-    table.meta["fetched"] = {item: fetched.get(item) for item in ("etag", "last_modified", "status")}
+    # Validators only, never the HTTP status: a revalidated, unchanged source (304) must give
+    # the same sources.json, and so the same snapshot id, as the first download (200).
+    table.meta["fetched"] = {item: fetched.get(item) for item in ("etag", "last_modified")}
     return [table]

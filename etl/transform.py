@@ -10,11 +10,14 @@ import pandas as pd
 
 from etl import redact, schema, tables
 from etl.config import Config
+from etl.errors import EtlError
 
-# Free text that a person typed: redacted before anything else sees it.
+# Free text that a person typed: redacted before anything else sees it.  owner is a name
+# that is private by default, but a config may publish it, and staff type phone numbers
+# next to names.
 FREE_TEXT = {
     "issues": ("title", "description", "measures", "target", "deadline_note", "result", "reply",
-               "category", "area", "unit", "channel"),
+               "category", "area", "unit", "channel", "owner"),
     "feedback": ("text", "area", "unit", "channel"),
 }
 
@@ -64,10 +67,29 @@ def redact_columns(frame: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, i
     return changed
 
 
+def check_validated(source_dir: Path) -> None:
+    """Refuse to go on from a validate run that failed: its tables hold only the good rows."""
+    report_path = source_dir / "report.json"
+    try:
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise EtlError(f"{report_path} does not exist: validate has not run",
+                       hint="run `python -m etl validate` (or publish) first")
+    except ValueError:
+        raise EtlError(f"{report_path} is not valid JSON", hint="run `python -m etl validate` again")
+    errors = report.get("errors") or []
+    if errors:
+        raise EtlError(f"{report_path} lists {len(errors)} validation error(s); the rows they "
+                       "name are missing from validate's tables, so nothing is transformed",
+                       hint="correct the source rows named in validate/report.json, then run "
+                            "validate and transform again")
+
+
 def run(config: Config) -> Path:
     """Read validate/, write tables/issues.csv and tables/feedback.csv plus tables/report.json."""
     source_dir = config.work_dir / "validate"
     out_dir = config.work_dir / "tables"
+    check_validated(source_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     issues = _frame(_read_rows(source_dir / "issues.jsonl"), "issues")
     feedback = _frame(_read_rows(source_dir / "feedback.jsonl"), "feedback")

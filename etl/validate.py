@@ -15,6 +15,19 @@ from etl.errors import Location, Problem, UnsafePath, ValidationFailed
 # A deadline cell holding words instead of a date is a note such as 长期坚持, not a mistake;
 # a cell with digits that still is no date is a typo worth stopping for.
 DIGITS = re.compile(r"[0-9０-９]")
+# pandas and some exports write a numeric id as "2.0"; the same id typed elsewhere is "2".
+WHOLE_NUMBER_TEXT = re.compile(r"([0-9]+)\.0+")
+# Fields holding an issue or opinion id, in both tables: normalised the same way everywhere.
+ID_FIELDS = frozenset({"issue_id", "feedback_id"})
+PERCENT_HINT = "a 92% cell is stored as 0.92; store scores as 0–100"
+
+
+def normalize_id(text: str | None) -> str | None:
+    """An id as text, with an exported whole number such as "2.0" written as "2"."""
+    if text is None:
+        return None
+    match = WHOLE_NUMBER_TEXT.fullmatch(text)
+    return match.group(1) if match else text
 
 
 class _RowChecker:
@@ -26,9 +39,16 @@ class _RowChecker:
         self.types = schema.field_types(table)
         self.required = [f.name for f in schema.TABLES[table] if f.required]
         self.key = schema.PRIMARY_KEYS[table]
+        # Normalised again here, so a Config built in code matches the way a loaded one does.
+        self.status_words = {schema.status_key(word): status
+                             for word, status in config.status_words.items()}
         self.problems: list[Problem] = []
         self.seen_keys: dict[str, int] = {}
         self.failed_fields: set[str] = set()  # of the current row: one error per cell is enough
+        # Every row's typed cells, rejected rows too (as far as they could be typed), for the
+        # checks across rows and tables.
+        self.typed_rows: list[tuple[dict, dict]] = []
+        self.note_from_deadline: str | None = None  # of the current row
 
     def problem(self, level: str, code: str, message: str, record: dict, field: str = "",
                 value="") -> None:
@@ -44,6 +64,7 @@ class _RowChecker:
         """Return the typed cells, or None when the row has errors (it goes to rejected rows)."""
         before = sum(p.level == "error" for p in self.problems)
         self.failed_fields = set()
+        self.note_from_deadline = None
         cells = record.get("cells", {})
         typed: dict = {}
         for name, kind in self.types.items():
@@ -53,6 +74,11 @@ class _RowChecker:
             typed_value = self._typed(name, kind, raw, record, typed)
             if typed_value is not None:
                 typed[name] = typed_value
+        if self.note_from_deadline:
+            # Words in the deadline cell (长期坚持) and a 时限说明 column: keep both, deadline first.
+            notes = [self.note_from_deadline, typed.get("deadline_note")]
+            typed["deadline_note"] = "；".join(dict.fromkeys(note for note in notes if note))
+        self.typed_rows.append((record, typed))
         for name in self.required:
             if typed.get(name) in (None, "") and name not in self.failed_fields:
                 self.problem("error", "missing", f"required field {name} is empty", record, name)
@@ -68,6 +94,8 @@ class _RowChecker:
                 text = values.normalize_text(raw)
                 if name == "status":
                     return self._status(text, record)
+                if name in ID_FIELDS:
+                    return normalize_id(text)
                 return text
             if kind == "date":
                 return self._date(name, raw, record, typed)
@@ -76,6 +104,11 @@ class _RowChecker:
                 if name == "satisfaction" and number is not None and not 0 <= number <= 100:
                     self.problem("error", "out_of_range", "satisfaction must be between 0 and 100",
                                  record, name, raw)
+                    return None
+                if name == "satisfaction" and number is not None and 0 < number < 1:
+                    self.problem("error", "fraction_score",
+                                 f"satisfaction {number:g} looks like a percentage cell; "
+                                 f"{PERCENT_HINT}", record, name, raw)
                     return None
                 return number
             if kind == "integer":
@@ -93,10 +126,9 @@ class _RowChecker:
     def _status(self, text: str | None, record: dict) -> str | None:
         if text is None:
             return None
-        word = re.sub(r"\s+", "", text)
-        status = self.config.status_words.get(word) or self.config.status_words.get(word.lower())
+        status = self.status_words.get(schema.status_key(text))
         if status is None:
-            known = "、".join(sorted({w for w in self.config.status_words if not w.isascii()}))
+            known = "、".join(sorted({w for w in self.status_words if not w.isascii()}))
             self.problem("error", "unknown_status",
                          f"unknown status word; known words: {known}; add it under status_words "
                          "in the config if it is a new one", record, "status", text)
@@ -108,7 +140,7 @@ class _RowChecker:
         except ValueError:
             text = values.normalize_text(raw) or ""
             if name == "deadline" and not DIGITS.search(text):
-                typed.setdefault("deadline_note", text)
+                self.note_from_deadline = text
                 return None
             raise
         return parsed.isoformat() if parsed else None
@@ -176,14 +208,19 @@ def _write_rejected(path: Path, rejected: list[tuple[str, dict, list[Problem]]])
                              json.dumps(record.get("cells", {}), ensure_ascii=False, sort_keys=True)])
 
 
-def _cross_checks(issues: list[dict], feedback: list[dict], checkers: dict) -> None:
-    """Checks that need both tables or the whole table: case collisions and dangling links."""
-    issue_ids = {r["cells"]["issue_id"] for r in issues if r.get("cells", {}).get("issue_id")}
-    for table, records in (("issues", issues), ("feedback", feedback)):
+def _cross_checks(checkers: dict) -> None:
+    """Checks that need both tables or the whole table: case collisions and dangling links.
+
+    They compare typed cells, so an id read as the number 1 from a workbook and as the text
+    "1" (or "1.0") from a CSV is the same id.
+    """
+    issue_ids = {typed["issue_id"] for _record, typed in checkers["issues"].typed_rows
+                 if typed.get("issue_id")}
+    for table, checker in checkers.items():
         key = schema.PRIMARY_KEYS[table]
         first: dict[str, str] = {}
-        for record in records:
-            value = record.get("cells", {}).get(key)
+        for record, typed in checker.typed_rows:
+            value = typed.get(key)
             if not value:
                 continue
             earlier = first.setdefault(safepath.fold(str(value)), str(value))
@@ -194,11 +231,32 @@ def _cross_checks(issues: list[dict], feedback: list[dict], checkers: dict) -> N
             except UnsafePath as error:
                 checkers[table].problem("error", "case_collision", error.message, record, key, value)
     checker = checkers["feedback"]
-    for record in feedback:
-        linked = record.get("cells", {}).get("issue_id")
+    for record, typed in checker.typed_rows:
+        linked = typed.get("issue_id")
         if linked and linked not in issue_ids:
             checker.problem("warning", "unknown_issue",
                             "issue_id names no issue in the issue list", record, "issue_id", linked)
+
+
+def _unmapped_warnings(sources_path: Path, checkers: dict) -> None:
+    """One warning per source column with values that no field takes: it is not published."""
+    if not sources_path.exists():
+        return
+    for entry in json.loads(sources_path.read_text(encoding="utf-8")):
+        table = entry.get("table", "issues")
+        checker = checkers.get(table)
+        if checker is None:
+            continue
+        for header in entry.get("unmapped_columns", []):
+            location = Location(source=entry.get("name", ""),
+                                file=entry.get("file") or entry.get("url", ""),
+                                sheet=entry.get("sheet", ""), row=entry.get("header_row") or None,
+                                column=header)
+            checker.problems.append(Problem(
+                "warning", "unmapped_column",
+                f"column {header!r} has values but maps to no field of {table}, so it is "
+                f"neither checked nor published; if it holds one, map it under "
+                f"columns.{table} in the config", location))
 
 
 def run(config: Config) -> Path:
@@ -227,7 +285,8 @@ def run(config: Config) -> Path:
         checkers["issues"].problems.append(Problem(
             "error", "no_issues", "no issue rows were read; check the issue source and its header row",
             Location(source="issues")))
-    _cross_checks(records["issues"], records["feedback"], checkers)
+    _cross_checks(checkers)
+    _unmapped_warnings(source_dir / "sources.json", checkers)
 
     problems = [p for checker in checkers.values() for p in checker.problems]
     report = {

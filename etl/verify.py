@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import shutil
@@ -12,6 +14,7 @@ from typing import Callable
 
 from etl import figures as figure_text
 from etl.errors import SnapshotError, VerifyFailed
+from etl import manifests
 from etl.manifests import MANIFEST, SIGNATURE, order_chain, sha256_hex
 
 PUBLIC_KEY = "minisign.pub"
@@ -85,32 +88,109 @@ def _check_snapshot(folder: Path, problems: list[str]) -> dict | None:
                    and p.name not in (MANIFEST, SIGNATURE))
     if extra:
         problems.append(f"{folder}: files not in the manifest: {', '.join(extra)}")
+    _check_id(folder, manifest, problems)
+    _check_row_counts(folder, manifest, problems)
     return manifest
 
 
-def _check_signatures(data_dir: Path, ordered: list[Path], problems: list[str]) -> None:
-    public_key = data_dir / PUBLIC_KEY
-    if not public_key.is_file():
+def _check_id(folder: Path, manifest: dict, problems: list[str]) -> None:
+    """The id must be the hash of the manifest's content, as the snapshot stage named it: the
+    newest snapshot has no successor recording its manifest's hash, so this is what pins it."""
+    try:
+        expected = manifests.snapshot_id(manifest)
+    except (KeyError, TypeError, AttributeError) as error:
+        problems.append(f"{folder / MANIFEST}: cannot recompute the snapshot id "
+                        f"({error.__class__.__name__}: {error})")
+        return
+    if manifest.get("snapshot_id") != expected or folder.name != expected:
+        problems.append(f"{folder / MANIFEST}: snapshot id mismatch: the manifest's content hashes "
+                        f"to {expected}, but the snapshot is named {manifest.get('snapshot_id')} "
+                        f"in folder {folder.name} (its data or manifest was edited)")
+
+
+def _check_row_counts(folder: Path, manifest: dict, problems: list[str]) -> None:
+    """row_counts must match the rows of each table's CSV and JSON files."""
+    counts = manifest.get("row_counts")
+    if not isinstance(counts, dict):
+        problems.append(f"{folder / MANIFEST}: row_counts missing or not a mapping")
+        return
+    for table, count in sorted(counts.items()):
+        for name, rows in ((f"{table}.csv", _csv_rows), (f"{table}.json", _json_rows)):
+            path = folder / name
+            if not path.is_file():
+                problems.append(f"{path}: missing, but row_counts lists {table}")
+                continue
+            try:
+                found = rows(path.read_bytes())
+            except (UnicodeDecodeError, json.JSONDecodeError, csv.Error, TypeError) as error:
+                problems.append(f"{path}: cannot count its rows ({error.__class__.__name__})")
+                continue
+            if found != count:
+                problems.append(f"{path}: holds {found} rows, but {folder.name}/{MANIFEST} "
+                                f"row_counts says {count}")
+
+
+def _csv_rows(data: bytes) -> int:
+    rows = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+    return max(sum(1 for row in rows if row) - 1, 0)  # less the header
+
+
+def _json_rows(data: bytes) -> int:
+    records = json.loads(data.decode("utf-8"))
+    if not isinstance(records, list):
+        raise TypeError("not a list of records")
+    return len(records)
+
+
+def _check_signatures(data_dir: Path, ordered: list[Path], problems: list[str],
+                      public_key: Path | None = None) -> None:
+    """Check signatures with `public_key` (obtained out of band) if given, else the site's own
+    data/minisign.pub; signatures with no key to check them are a problem, not a pass."""
+    site_key = data_dir / PUBLIC_KEY
+    key = None
+    if public_key is not None:
+        key = Path(public_key)
+        if not key.is_file():
+            problems.append(f"{key}: the public key given with --public-key does not exist")
+            return
+        if site_key.is_file() and _key_material(site_key) != _key_material(key):
+            problems.append(f"{site_key}: differs from the public key given with --public-key "
+                            f"({key}); the site was signed, or its key replaced, by someone else")
+    elif site_key.is_file():
+        key = site_key
+    signatures = sorted((data_dir / "snapshots").glob(f"*/{SIGNATURE}"))
+    if key is None:
+        if signatures:
+            problems.append(f"{signatures[0]}: signed snapshots but no public key to check them "
+                            f"({site_key} is missing); pass the key with --public-key")
         return
     signed = [folder for folder in ordered if (folder / SIGNATURE).is_file()]
     if ordered and ordered[-1] not in signed:
-        problems.append(f"{ordered[-1] / SIGNATURE}: missing, but the site publishes a "
-                        f"signing key ({public_key}); the newest snapshot must be signed")
+        problems.append(f"{ordered[-1] / SIGNATURE}: missing, but the site is checked with a "
+                        f"signing key ({key}); the newest snapshot must be signed")
     binary = shutil.which("minisign")
     if signed and binary is None:
         problems.append("signatures present but the minisign program is not installed "
                         "(apt-get install minisign) so they cannot be checked")
         return
     for folder in signed:
-        result = subprocess.run([binary, "-V", "-q", "-p", str(public_key), "-m",
+        result = subprocess.run([binary, "-V", "-q", "-p", str(key), "-m",
                                  str(folder / MANIFEST), "-x", str(folder / SIGNATURE)],
                                 capture_output=True, timeout=60)
         if result.returncode != 0:
             problems.append(f"{folder / SIGNATURE}: signature does not verify against "
-                            f"{public_key}: {result.stderr.decode('utf-8', 'replace').strip()}")
+                            f"{key}: {result.stderr.decode('utf-8', 'replace').strip()}")
 
 
-def check_snapshots(site_dir: Path, problems: list[str]) -> list[Path]:
+def _key_material(path: Path) -> list[str]:
+    """A minisign public key file without its untrusted comment line, which anyone may change."""
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return [line.strip() for line in lines
+            if line.strip() and not line.startswith("untrusted comment:")]
+
+
+def check_snapshots(site_dir: Path, problems: list[str],
+                    public_key: Path | None = None) -> list[Path]:
     """Hashes, chain, latest.json and signatures; appends to problems; returns oldest→newest."""
     data_dir = Path(site_dir) / "data"
     snapshots_dir = data_dir / "snapshots"
@@ -139,7 +219,7 @@ def check_snapshots(site_dir: Path, problems: list[str]) -> list[Path]:
         if ordered and latest != ordered[-1].name:
             problems.append(f"{latest_path}: names {latest}, but the newest snapshot is "
                             f"{ordered[-1].name}")
-    _check_signatures(data_dir, ordered, problems)
+    _check_signatures(data_dir, ordered, problems, public_key)
     return ordered
 
 
@@ -170,17 +250,19 @@ def check_figures(site_dir: Path, figures: dict, format_figure: Callable, proble
     return checked
 
 
-def run(site_dir: Path, derive: Callable, format_figure: Callable = figure_text.format_figure) -> None:
-    """Raise VerifyFailed listing every hash, chain, signature and page-figure mismatch.
+def run(site_dir: Path, derive: Callable, format_figure: Callable = figure_text.format_figure,
+        public_key: Path | None = None) -> None:
+    """Raise VerifyFailed listing every hash, id, chain, signature and page-figure mismatch.
 
     `derive(snapshot_dirs) -> metrics dict` recomputes the figures from the data; the CLI passes
-    the metrics stage's, since stages do not import each other.
+    the metrics stage's, since stages do not import each other. `public_key` is a minisign key
+    obtained out of band: it checks the signatures, and the site's own key must equal it.
     """
     site_dir = Path(site_dir)
     if not site_dir.is_dir():
         raise VerifyFailed(f"{site_dir} is not a folder", hint="give the built site's folder")
     problems: list[str] = []
-    ordered = check_snapshots(site_dir, problems)
+    ordered = check_snapshots(site_dir, problems, public_key)
     derived = None
     if ordered:
         try:

@@ -56,7 +56,7 @@ def test_open311_closed_request(open311_json):
         "issue_id": "638344",  # a JSON number in the feed, text here as in the XML
         "description": "Deep pothole in the right lane near the bus stop",
         "category": "Pothole",
-        "area": "1200 Elm St",
+        "area": "40501",  # the zipcode, never the address "1200 Elm St"
         "unit": "Department of Public Works",
         "identified_on": "2024-03-01",
         "deadline": "2024-03-08",
@@ -70,10 +70,24 @@ def test_open311_open_request_uses_local_date_and_zipcode(open311_json):
     row = records(open311_json)["638345"]
     # 23:30 at -05:00 is already 2024-03-02 in UTC; the local date as written is kept.
     assert row["identified_on"] == "2024-03-01"
-    assert row["area"] == "40502"  # no address in the feed
+    assert row["area"] == "40502"
     assert row["status"] == "open"
     assert row["completed_on"] is None  # updated_datetime of an open request is no completion
     assert row["result"] is None
+
+
+def test_open311_never_reads_the_address(open311_json):
+    # A request's address is often the requester's home: personal data, kept out of every cell.
+    assert "address" not in adapters.OPEN311_COLUMNS.values()
+    cells = {cell for _, values in open311_json.rows for cell in values}
+    assert not {"1200 Elm St", "88 Birch Ln", "Oak Ave & 3rd St"} & cells
+    data = b'[{"service_request_id": "1", "status": "open", "address": "12 Home Rd"}]'
+    for raw in (table("open311", data),
+                table("open311_xml", b"<service_requests><request><service_request_id>1"
+                                     b"</service_request_id><status>open</status><address>12 Home"
+                                     b" Rd</address></request></service_requests>")):
+        row = records(raw)["1"]
+        assert row["area"] is None and "12 Home Rd" not in row.values()
 
 
 def test_open311_zulu_dates_and_missing_deadline(open311_json):
@@ -95,11 +109,12 @@ def test_statuses_of_the_feeds_are_in_the_vocabulary(open311_json, csv311):
     words = schema.DEFAULT_STATUS_WORDS
     for raw in (open311_json, csv311):
         index = raw.headers.index("status")
-        # The way validate looks a word up: white space removed, then as written or lowered.
+        # The way validate looks a word up: both sides through schema.status_key.
+        vocabulary = {schema.status_key(word): status for word, status in words.items()}
         for _, values in raw.rows:
-            word = "".join(values[index].split())
+            word = values[index]
             if word != "Unspecified":
-                assert words.get(word) or words.get(word.lower()), word
+                assert vocabulary.get(schema.status_key(word)), word
 
 
 def test_open311_dates_that_cannot_be_read_pass_through_for_validation():

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import html.parser
 import re
 import shutil
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import markupsafe
 import pytest
 
 from etl import build, render, safepath
@@ -149,3 +151,71 @@ def test_site_url_roots_the_404_page_under_a_sub_path(config):
     assert stylesheets and all(v.startswith("/gongshi/2026/") for v in stylesheets), stylesheets
     # Ordinary pages keep relative links, so the same site still opens from file://.
     assert all(not value.startswith("/gongshi/") for _, _, value in _parse(site / "index.html").links)
+
+
+HOSTILE_UNIT = '</title><script>alert("unit")</script>局'
+HOSTILE_TITLE = '<b>整改</b></title><script>alert("title")</script>公示 & 通报'
+
+
+class _Head(html.parser.HTMLParser):
+    """The <title> text, the header's site name and every inline script of a page, as parsed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.title = ""
+        self.scripts: list[str] = []
+        self._in: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self._in.append(tag)
+        if tag == "script":
+            self.scripts.append("")
+
+    def handle_endtag(self, tag):
+        if tag in self._in:
+            del self._in[len(self._in) - 1 - self._in[::-1].index(tag):]
+
+    def handle_data(self, data):
+        if self._in and self._in[-1] == "title":
+            self.title += data
+        if self._in and self._in[-1] == "script":
+            self.scripts[-1] += data
+
+
+def _head(page: Path) -> _Head:
+    parser = _Head()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser
+
+
+def test_hostile_group_name_and_site_title_stay_text_in_the_page_head(write_config):
+    from etl.config import load_config
+    from test_render import ISSUES
+
+    config = load_config(write_config(title=HOSTILE_TITLE))
+    issues = [dict(issue, unit=HOSTILE_UNIT) if issue["issue_id"] == "QH-001" else issue
+              for issue in ISSUES]
+    make_inputs(config, issues=issues)
+    render.run(config)
+    site = build.run(config)
+    unit_page = site / "units" / safepath.slug("unit", HOSTILE_UNIT) / "index.html"
+    head = _head(unit_page)
+    assert head.title == f"{HOSTILE_UNIT} - {HOSTILE_TITLE}"
+    assert _head(site / "index.html").title == HOSTILE_TITLE
+    for page in site.rglob("*.html"):
+        scripts = _head(page).scripts
+        assert not [s for s in scripts if "alert(" in s], page
+        text = page.read_text(encoding="utf-8")
+        assert "<script>alert" not in text and "<b>整改" not in text, page
+    # The header shows both literally: the site name and the page's own title.
+    unit_html = unit_page.read_text(encoding="utf-8")
+    assert str(markupsafe.escape(HOSTILE_TITLE)) in unit_html
+
+
+def test_theme_overrides_are_in_the_built_config(built):
+    config, _ = built
+    import yaml
+    mkdocs = yaml.safe_load((config.work_dir / "docs" / "mkdocs.yml").read_text(encoding="utf-8"))
+    theme_dir = Path(mkdocs["theme"]["custom_dir"])
+    assert theme_dir.is_absolute() and theme_dir == render.TEMPLATES / "theme"
+    assert "page.title | striptags | e" in (theme_dir / "main.html").read_text(encoding="utf-8")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from etl import charts, schema
 
 UNITS = [{"name": f"单位{i}", "done": i, "open": 1} for i in range(20)]
@@ -20,11 +22,33 @@ def test_same_data_same_bytes():
     assert first == second
 
 
-def test_top_units_and_the_rest_as_other():
-    _, rows = charts.status_by_unit(UNITS, schema.STATUS_LABELS_ZH, top=15)
-    assert len(rows) == 16 and rows[0]["name"] == "单位19"
-    assert rows[-1] == {"name": "其他", "done": sum(range(5)), "in_progress": 0, "long_term": 0,
-                        "rework": 0, "open": 5}
+def test_top_units_only_never_a_summed_other_row():
+    units = UNITS + [{"name": "其他", "done": 0, "open": 1, "slug": "u-0000abcd"}]
+    _, rows = charts.status_by_unit(units, schema.STATUS_LABELS_ZH, top=15)
+    assert len(rows) == 15 and rows[0]["name"] == "单位19" and rows[-1]["name"] == "单位5"
+    assert rows[0] == {"name": "单位19", "done": 19, "in_progress": 0, "long_term": 0,
+                       "rework": 0, "open": 1}
+    # A real unit called 其他 is a unit like any other: plotted with its own counts or not at all.
+    _, rows = charts.status_by_unit(units, schema.STATUS_LABELS_ZH, top=30)
+    assert [r for r in rows if r["name"] == "其他"] == [{"name": "其他", "done": 0, "open": 1,
+                                                         "in_progress": 0, "long_term": 0,
+                                                         "rework": 0, "slug": "u-0000abcd"}]
+
+
+TICK_LABEL = re.compile(r">([0-9.,]+)</text>")
+
+
+def test_count_axes_tick_whole_numbers_only():
+    labels = schema.STATUS_LABELS_ZH
+    for top in (0, 1, 2, 3, 7, 9, 10, 35):
+        svgs = [charts.funnel([{"label": "a", "value": 1}, {"label": "b", "value": top}])[0],
+                charts.burnup([{"date": "2026-01-31", "identified": top, "done": 1}])[0],
+                charts.history([{"as_of": "2026-11-20", "done": top}], labels)[0],
+                charts.status_by_unit([{"name": "a", "done": top}], labels)[0],
+                charts.bars([{"label": "a", "value": top}])[0]]
+        for svg in svgs:
+            ticks = TICK_LABEL.findall(svg)
+            assert ticks and not [t for t in ticks if "." in t], (top, ticks)
 
 
 def test_source_text_is_escaped_in_svg():

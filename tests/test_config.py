@@ -64,3 +64,21 @@ def test_missing_and_malformed_files(tmp_path):
     bad.write_text("title: [unclosed", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(bad)
+
+
+def test_signing_key_and_its_public_half_must_exist(write_config, tmp_path):
+    path = write_config(signing={"minisign_key": "keys/minisign.key"})
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.problems == [
+        f"signing.minisign_key: {tmp_path / 'keys' / 'minisign.key'} does not exist "
+        "(create a key pair with `minisign -G`, or remove the key)"]
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "minisign.key").write_text("secret", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.problems == [
+        f"signing.minisign_key: the public key {tmp_path / 'keys' / 'minisign.pub'} is missing "
+        "beside it (the site publishes it so anyone can check the signatures)"]
+    (tmp_path / "keys" / "minisign.pub").write_text("public", encoding="utf-8")
+    assert load_config(path).minisign_key == tmp_path / "keys" / "minisign.key"

@@ -388,3 +388,47 @@ def test_unknown_charset_is_refused(server, tmp_path):
     server.routes["/odd.csv"] = [Reply(200, CSV_BODY, {"Content-Type": "text/csv; charset=x-nope"})]
     with pytest.raises(FetchError, match="unknown charset 'x-nope'"):
         http.fetch(make_source(server.url("/odd.csv")), tmp_path)
+
+
+def test_revalidated_unchanged_source_gives_identical_sources_json(server, write_config):
+    # 200 the first time, 304 after: the snapshot id hashes sources.json, so a rerun of an
+    # unchanged source must not change a byte of it.
+    import hashlib
+    import json
+
+    from etl import extract
+    from etl.config import load_config
+    data = "序号,问题描述,责任单位,整改进展\n1,路灯不亮,县住建局,已完成\n".encode("utf-8")
+    server.routes["/issues.csv"] = [
+        Reply(200, data, {"Content-Type": "text/csv; charset=utf-8", "ETag": '"v1"',
+                          "Last-Modified": "Wed, 06 Mar 2024 08:00:00 GMT"}),
+        Reply(304, b"", {"ETag": '"v1"'}),
+    ]
+    config = load_config(write_config(sources=[
+        {"name": "issues", "kind": "http", "url": server.url("/issues.csv"),
+         "http": {"retries": 0, "timeout_seconds": 2}}]))
+    first = (extract.run(config) / "sources.json").read_bytes()
+    second = (extract.run(config) / "sources.json").read_bytes()
+    assert server.count("/issues.csv") == 2
+    assert server.requests[1][1]["if-none-match"] == '"v1"'  # so the answer was the 304
+    assert second == first
+    [entry] = json.loads(first)
+    assert entry["fetched"] == {"etag": '"v1"', "last_modified": "Wed, 06 Mar 2024 08:00:00 GMT"}
+    assert entry["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_errors_do_not_print_credentials_of_the_url(server, tmp_path):
+    server.routes["/gone.csv"] = [Reply(404, b"not found")]
+    url = server.url("/gone.csv?year=2026&api_key=K3Y").replace("http://", "http://me:pa55@")
+    with pytest.raises(FetchError) as caught:
+        http.fetch(make_source(url), tmp_path)
+    text = str(caught.value)
+    assert "/gone.csv?year=2026&api_key=*** answered HTTP 404" in text
+    assert "K3Y" not in text and "pa55" not in text
+    # A connection failure quotes the path and query on their own.
+    dead = "http://127.0.0.1:9/x.csv?token=T0K"
+    with pytest.raises(FetchError) as caught:
+        http.fetch(make_source(dead, retries=0), tmp_path)
+    assert "gave up on http://127.0.0.1:9/x.csv?token=***" in str(caught.value)
+    assert "with url: /x.csv?token=***" in str(caught.value)
+    assert "T0K" not in str(caught.value)

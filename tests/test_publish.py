@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from etl import cli, synth
+from etl import cli, manifests, synth
 from etl.config import load_config
-from etl.errors import ValidationFailed, VerifyFailed
+from etl.errors import EtlError, ValidationFailed, VerifyFailed
+from etl.manifests import chain as snapshot_chain
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 20)
@@ -45,7 +46,7 @@ def publish(config_path: Path, **kwargs) -> Path:
 def test_publish_then_verify(campaign):
     site = publish(campaign)
     assert (site / "index.html").exists()
-    snapshots = list((campaign.parent / "snapshots").iterdir())
+    snapshots = [p for p in (campaign.parent / "snapshots").iterdir() if p.name != ".lock"]
     assert len(snapshots) == 1
     assert (site / "data" / "snapshots" / snapshots[0].name / "manifest.json").exists()
     assert cli.main(["verify", str(site)]) == 0
@@ -69,6 +70,29 @@ def test_rerun_is_a_no_op(campaign):
     before = tree_digest(site), tree_digest(campaign.parent / "snapshots")
     publish(campaign)
     assert (tree_digest(site), tree_digest(campaign.parent / "snapshots")) == before
+
+
+def test_same_day_revert_keeps_every_snapshot_on_the_site(campaign):
+    """Publish A; B with one text edited; C with A's inputs again, all on one day: C is a third
+    snapshot after B (not a rerun of A), and the site carries A, B and C with C the latest."""
+    feedback_csv = campaign.parent / "sources" / "意见建议台账.csv"
+    original = feedback_csv.read_bytes()
+    text = original.decode("gb18030")
+    assert "反映" in text
+    publish(campaign)
+    feedback_csv.write_bytes(text.replace("反映", "来信反映", 1).encode("gb18030"))
+    publish(campaign)
+    feedback_csv.write_bytes(original)
+    site = publish(campaign)
+    chain = snapshot_chain(campaign.parent / "snapshots")
+    assert len(chain) == 3
+    assert chain[2].name != chain[0].name
+    assert (chain[2] / "issues.csv").read_bytes() == (chain[0] / "issues.csv").read_bytes()
+    carried = sorted(p.name for p in (site / "data" / "snapshots").iterdir())
+    assert carried == sorted(p.name for p in chain)
+    latest = json.loads((site / "data" / "latest.json").read_text(encoding="utf-8"))
+    assert latest["snapshot_id"] == chain[2].name
+    assert cli.main(["verify", str(site)]) == 0
 
 
 def test_failed_publish_leaves_site_and_snapshots_untouched(campaign):
@@ -113,4 +137,24 @@ def test_verify_catches_a_forged_head_snapshot_with_consistent_hashes(campaign):
     with pytest.raises(VerifyFailed) as caught:
         cli.verify_site(site)
     assert caught.value.problems == [
+        f"{head / 'manifest.json'}: snapshot id mismatch: the manifest's content hashes to "
+        f"{manifests.snapshot_id(manifest)}, but the snapshot is named {head.name} in folder "
+        f"{head.name} (its data or manifest was edited)",
         f"{head.name}/metrics.json: section 'series' differs from what the data re-derives"]
+
+
+def test_a_second_publish_waits_for_none_and_says_so(campaign):
+    config = load_config(campaign)
+    with cli._publish_lock(config):
+        with pytest.raises(EtlError, match="another publish is running"):
+            cli.publish(config, log=lambda *a: None)
+
+
+def test_a_site_dir_that_is_not_a_gongshi_site_is_never_replaced(campaign):
+    site = campaign.parent / "site"
+    site.mkdir()
+    (site / "report.docx").write_bytes(b"someone's work")
+    with pytest.raises(EtlError, match="is not a Gongshi site"):
+        publish(campaign)
+    assert sorted(p.name for p in site.iterdir()) == ["report.docx"]
+    assert not (campaign.parent / "snapshots").exists()

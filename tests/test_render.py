@@ -48,11 +48,11 @@ def _group(kind, name, rows):
     return {"name": name, "slug": safepath.slug(kind, name), "figures": figures}
 
 
-def make_metrics() -> dict:
-    groups = {"unit": [_group("unit", u, [r for r in ISSUES if r["unit"] == u]) for u in UNITS],
-              "area": [_group("area", "城关镇", ISSUES)],
-              "category": [_group("category", "形式主义", ISSUES)],
-              "channel": [_group("channel", "热线", ISSUES)]}
+def make_metrics(issues: list[dict] = ISSUES) -> dict:
+    """Metrics of the fixture issues; group names are taken from the issues, in first-seen order."""
+    groups = {kind: [_group(kind, name, [r for r in issues if r[kind] == name])
+                     for name in dict.fromkeys(r[kind] for r in issues)]
+              for kind in ("unit", "area", "category", "channel")}
     groups["channel"][0]["figures"].update({"feedback.total": 10, "rate.reply": 0.8})
     figures = {"feedback.total": 10, "issues.total": 5, "issues.done": 1, "issues.rectified": 1,
                "rate.completion": 0.2, "rate.on_time": 1.0, "issues.overdue": 3,
@@ -78,21 +78,21 @@ def make_metrics() -> dict:
                         "matches": False, "date": "2026-10-31", "source": "报告"}]}
 
 
-def make_inputs(config, changes: dict | None = None) -> None:
+def make_inputs(config, changes: dict | None = None, issues: list[dict] = ISSUES) -> None:
     """Tables, metrics, a committed and a staged snapshot, as the earlier stages leave them."""
     work = config.work_dir
     published = [c for c in tables.schema.field_names("issues") if c != "owner"]
-    tables.write_table(pd.DataFrame(ISSUES), work / "tables" / "issues.csv", "issues", published)
+    tables.write_table(pd.DataFrame(issues), work / "tables" / "issues.csv", "issues", published)
     feedback = pd.DataFrame([{"feedback_id": "F1", "channel": "热线", "replied": True}])
     tables.write_table(feedback, work / "tables" / "feedback.csv", "feedback")
-    metrics = make_metrics()
+    metrics = make_metrics(issues)
     (work / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False), encoding="utf-8")
     for folder, snapshot_id, previous in (
             (config.snapshots_dir, "2026-10-01-bbbbbbbb", None),
             (work / "stage" / "snapshot", "2026-11-20-aaaaaaaa", "2026-10-01-bbbbbbbb")):
         target = folder / snapshot_id
         target.mkdir(parents=True)
-        (target / "issues.csv").write_bytes(tables.table_csv_bytes(pd.DataFrame(ISSUES), "issues"))
+        (target / "issues.csv").write_bytes(tables.table_csv_bytes(pd.DataFrame(issues), "issues"))
         manifest = {"snapshot_id": snapshot_id, "as_of": snapshot_id[:10],
                     "previous": {"snapshot_id": previous, "manifest_sha256": "0" * 64}
                     if previous else None,
@@ -195,8 +195,14 @@ def test_changes_page_shows_sections_and_figure_spans(config):
         "old": {"snapshot_id": "2026-10-01-bbbbbbbb", "as_of": "2026-10-01"},
         "added": [], "removed": [{"issue_id": "QH-999", "title": NASTY, "status": "open"}],
         "status_changes": [{"issue_id": "QH-001", "title": "问题1", "old": "open", "new": "done"}],
-        "figure_changes": [{"key": "issues.total", "old": "4", "new": "5", "change": "+1"}]})
+        "figure_changes": [{"key": "issues.total", "old": "4", "new": "5", "change": "+1"},
+                           {"key": "rate.completion", "old": "16.9%", "new": "20.0%",
+                            "change": "+3.1 pt"}]})
     page = (render.run(config) / "pages" / "changes" / "index.md").read_text(encoding="utf-8")
+    # The public sees the figures' names and percentage points in words, never keys or "pt".
+    shown = html.unescape(page)
+    assert "| 梳理问题 | 4 |" in shown and "| 整改完成率 | 16.9% |" in shown and "| +3.1个百分点 |" in shown
+    assert "issues.total |" not in shown and " pt" not in shown and "rate.completion |" not in shown
     assert "🔴" in page and "2026&#45;10&#45;01&#45;bbbbbbbb" in page
     assert "| 未启动 | 已完成 |" in page
     assert '<span class="gs-figure" data-figure="issues.total">5</span>' in page
@@ -236,7 +242,9 @@ def test_english_site_has_no_chinese_chrome(write_config):
     make_inputs(config, changes={
         "added": [{"issue_id": "QH-005"}], "removed": [], "regressions": [],
         "status_changes": [{"issue_id": "QH-001", "title": "问题1", "old": "open", "new": "done"}],
-        "figure_changes": [{"key": "issues.total", "old": "4", "new": "5", "change": "+1"}]})
+        "figure_changes": [{"key": "issues.total", "old": "4", "new": "5", "change": "+1"},
+                           {"key": "rate.completion", "old": "16.9%", "new": "20.0%",
+                            "change": "+3.1 pt"}]})
     docs = render.run(config)
     pages = docs / "pages"
     data = _data_words(config)
@@ -260,6 +268,8 @@ def test_english_site_has_no_chinese_chrome(write_config):
     assert "Completed" in unit_page and "Not started" in unit_page and "Deadline" in unit_page
     changes = (pages / "changes" / "index.md").read_text(encoding="utf-8")
     assert "| Not started | Completed |" in changes
+    assert "| +3.1 percentage points |" in html.unescape(changes)
+    assert "| Issues identified | 4 |" in changes
     assert "🔴 Issues removed, Status regressions: None" in changes
     # Numbers print the same whatever the language.
     home = (pages / "index.md").read_text(encoding="utf-8")
@@ -274,3 +284,59 @@ def test_chinese_site_keeps_its_hand_written_pages(rendered):
     assert not (pages / "en").exists() and not (pages / "zh").exists()
     data = (pages / "data" / "index.md").read_text(encoding="utf-8")
     assert "（最新）" in data and "python -m etl verify 网站文件夹" in data
+
+
+def _home_unit_rows(home: str) -> dict[str, list[list[str]]]:
+    """Rows of the home page's status-by-unit number table: name -> [[figure key, text], ...]."""
+    table = home[home.index("整改状态</summary>"):]
+    table = table[:table.index("</details>")]
+    rows: dict[str, list] = {}
+    for line in table.splitlines():
+        if line.startswith("| ") and "gs-figure" in line:
+            name = html.unescape(line.split(" | ")[0][2:])
+            rows.setdefault(name, []).append(SPAN.findall(line))
+    return rows
+
+
+def test_home_unit_table_shows_each_units_own_figures_even_one_named_other(config):
+    # 17 units, one of them really called 其他: the table never sums the rest under that name.
+    names = ["其他", *(f"县第{n}局" for n in range(16))]
+    issues = [_issue(number, name, "done" if number % 2 else "open")
+              for number, name in enumerate(
+                  [names[0]] * 20 + [name for position, name in enumerate(names[1:]) for _ in
+                                     range(16 - position)], start=1)]
+    make_inputs(config, issues=issues)
+    home = (render.run(config) / "pages" / "index.md").read_text(encoding="utf-8")
+    rows = _home_unit_rows(home)
+    assert len(rows) == 15 and rows["其他"] == [rows["其他"][0]]
+    own = safepath.slug("unit", "其他")
+    assert rows["其他"][0][0] == (f"unit.{own}.done", "10")
+    assert [key for key, _ in rows["其他"][0]] == [f"unit.{own}.{status}" for status in
+                                                  ("done", "in_progress", "long_term", "rework", "open")]
+    for name, (cells,) in rows.items():
+        assert all(key.startswith(f"unit.{safepath.slug('unit', name)}.") for key, _ in cells), name
+    assert "（共 17 个），全部单位见：[责任单位](units/index.md)" in home
+
+
+def test_group_index_rows_are_labelled_cards_linking_to_the_group_page(rendered):
+    config, docs = rendered
+    units = (docs / "pages" / "units" / "index.md").read_text(encoding="utf-8")
+    slug = safepath.slug("unit", UNITS[0])
+    assert '<div class="gs-groups">' in units
+    row = next(line for line in units.splitlines() if f"{slug}/index.html" in line)
+    assert row.startswith(f'<tr><td><a href="../units/{slug}/index.html">')
+    assert f'<td data-label="问题数"><span class="gs-figure" data-figure="unit.{slug}.total">' in row
+    assert row.count("data-label=") == units.count("<th>") - 1 == 5
+
+
+def test_claims_are_numbered_from_one():
+    from etl import pages
+
+    metrics = make_metrics()
+    assert [(c["claimed_key"], c["computed_key"]) for c in pages.claims(metrics)] == [
+        ("claim.1.claimed", "claim.1.computed")]
+    # A 0-based key is not a claim's number: the page never guesses which figure is meant.
+    zero_based = {key.replace("claim.1.", "claim.0."): value
+                  for key, value in metrics["figures"].items()}
+    with pytest.raises(BuildError, match="claim 1 has no claim.1.claimed"):
+        pages.claims({**metrics, "figures": zero_based})

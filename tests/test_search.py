@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from etl import safepath, search
+from etl import pages, safepath, search
 
 ROOT = Path(__file__).resolve().parent.parent
 SEARCH_JS = ROOT / "content" / "assets" / "search.js"
@@ -126,15 +126,18 @@ def test_hash_is_fnv1a_over_utf8():
     assert search.fnv1a("a") == 0xE40C292C  # published FNV-1a test vector
 
 
-def test_default_page_url_is_the_bucket_page_and_anchor():
-    url = search.default_page_url("QH-2026-0012")
+def test_default_page_url_is_the_permalink_every_page_uses(tmp_path):
+    url = pages.issue_href("QH-2026-0012")
     assert url == f"issues/{safepath.bucket('QH-2026-0012')}/index.html#issue-QH-2026-0012"
+    assert pages.issue_link("QH-2026-0012") == url.replace("index.html#", "index.md#")
+    search.write_index([KNOWN], tmp_path)
+    assert search.read_index(tmp_path)[2][0]["url"] == url
 
 
 def test_output_is_deterministic_and_independent_of_row_order(tmp_path):
     rows = small_set()
-    first, _ = search.build_index(rows, page_url=search.default_page_url)
-    second, _ = search.build_index(list(reversed(rows)), page_url=search.default_page_url)
+    first, _ = search.build_index(rows, page_url=pages.issue_href)
+    second, _ = search.build_index(list(reversed(rows)), page_url=pages.issue_href)
     assert first == second
     search.write_index(rows, tmp_path / "a")
     search.write_index(rows, tmp_path / "b")
@@ -158,7 +161,7 @@ def test_documents_carry_the_permalink_given(tmp_path):
             "status": "in_progress", "snippet": "干部违规收受礼品礼金"} in documents
     search.write_index(small_set(), tmp_path)
     meta, vocabulary, documents = search.read_index(tmp_path)
-    assert {d["url"] for d in documents} == {search.default_page_url(i["issue_id"]) for i in small_set()}
+    assert {d["url"] for d in documents} == {pages.issue_href(i["issue_id"]) for i in small_set()}
     assert len(meta["pages"]) <= 256
     number = [d["issue_id"] for d in documents].index("QH-2026-0012")
     assert number in vocabulary["礼金"] and number in vocabulary["0012"]
@@ -187,6 +190,22 @@ def test_chinese_query_finds_the_issue_without_jieba_in_the_browser(tmp_path):
         assert ids[result["numbers"][0]] == "QH-2026-0012", query
     assert by_query["违规收受礼品"]["terms"] == ["违规", "收受", "礼品"]
     assert by_query["火星探测"]["complete"] == 0
+
+
+@needs_node
+def test_words_that_are_javascript_object_keys_are_found(tmp_path):
+    # search.js keeps words in maps; a plain {} already answers to constructor, toString ...
+    words = ["constructor", "tostring", "valueof", "hasownproperty", "proto"]
+    rows = [dict(KNOWN, issue_id=f"JS-{n}", title=f"{word} 问题", description="")
+            for n, word in enumerate(words)]
+    search.write_index(synthetic_issues(50) + rows, tmp_path)
+    ids = document_ids(tmp_path)
+    results = run_node_search(tmp_path, [*words, "isprototypeof", "__proto__"])
+    for word, result in zip(words, results):
+        assert result["complete"] == 1 and ids[result["numbers"][0]] == f"JS-{words.index(word)}", result
+    # Not in any issue: no result, and no error from an inherited property.
+    assert results[len(words)]["numbers"] == [] and results[len(words)]["complete"] == 0
+    assert [ids[n] for n in results[-1]["numbers"][:results[-1]["complete"]]] == ["JS-4"]
 
 
 @needs_node

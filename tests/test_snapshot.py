@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "cases" / "snapshots"))
 import snapshot_factory as factory  # noqa: E402
 
-from etl import snapshot  # noqa: E402
+from etl import manifests, snapshot  # noqa: E402
 from etl.errors import SnapshotError  # noqa: E402
 
 ISSUES = [
@@ -44,7 +44,8 @@ def test_snapshot_holds_every_file_with_matching_manifest(tmp_path):
         "manifest.json", "metrics.json"]
     manifest = snapshot.read_manifest(folder)
     assert folder.name == manifest["snapshot_id"]
-    assert manifest["snapshot_id"].startswith("2026-11-01-") and len(manifest["snapshot_id"]) == 19
+    assert manifest["snapshot_id"].startswith("2026-11-01-") and len(manifest["snapshot_id"]) == 27
+    assert manifest["snapshot_id"] == manifests.snapshot_id(manifest)
     assert manifest["previous"] is None
     assert manifest["row_counts"] == {"issues": 3, "feedback": 2}
     assert manifest["tool"] == snapshot.TOOL
@@ -163,6 +164,40 @@ def test_rerun_with_real_metrics_is_a_no_op(tmp_path):
     assert len(snapshot.chain(tmp_path / "snapshots")) == 2
 
 
+def test_same_day_revert_is_a_new_snapshot_not_a_rerun_of_the_older_one(tmp_path):
+    """A, then B (a title edited), then C restoring A's inputs: C follows B, it is not A again."""
+    from etl import pages
+    edited = [factory.issue("2", "done", title="改过的标题", deadline="2026-06-30",
+                            satisfaction=92.5)] + ISSUES[1:]
+    first = _publish(tmp_path)
+    second = _publish(tmp_path, issues=edited)
+    config = factory.make_config(tmp_path, "2026-11-01")
+    factory.write_inputs(config, ISSUES, FEEDBACK)
+    staged = snapshot.run(config)
+    assert staged.name not in (first.name, second.name)
+    assert snapshot.read_manifest(staged)["previous"] == {
+        "snapshot_id": second.name, "manifest_sha256": snapshot.manifest_hash(second)}
+    assert pages.snapshot_folders(config) == [first, second, staged]  # what the site carries
+    third = snapshot.commit(config)
+    assert snapshot.chain(tmp_path / "snapshots") == [first, second, third]
+    for name in ("issues.csv", "issues.json", "feedback.csv", "metrics.json"):
+        assert (third / name).read_bytes() == (first / name).read_bytes()
+    # ... and rerunning that last publish is a no-op again.
+    assert snapshot.run(config).name == third.name
+    assert snapshot.commit(config) == third
+    assert len(snapshot.chain(tmp_path / "snapshots")) == 3
+
+
+def test_snapshot_folders_refuses_a_staged_snapshot_that_does_not_follow_the_head(tmp_path):
+    from etl import pages
+    config = factory.make_config(tmp_path, "2026-11-20")
+    factory.write_inputs(config, ISSUES, FEEDBACK)
+    snapshot.run(config)
+    _publish(tmp_path / "other", snapshots_dir=tmp_path / "snapshots")
+    with pytest.raises(SnapshotError, match="another publish committed meanwhile"):
+        pages.snapshot_folders(config)
+
+
 def test_rerun_refuses_to_overwrite_an_edited_snapshot(tmp_path):
     first = _publish(tmp_path)
     (first / "issues.csv").write_bytes((first / "issues.csv").read_bytes() + b"x\n")
@@ -238,7 +273,7 @@ def test_chain_detects_two_heads(tmp_path):
 def test_chain_detects_a_fork(tmp_path):
     first = _publish(tmp_path)
     second = _publish(tmp_path, "2026-11-20", issues=ISSUES[:2])
-    fork = tmp_path / "snapshots" / "2026-11-20-ffffffff"
+    fork = tmp_path / "snapshots" / "2026-11-20-ffffffffffffffff"
     shutil.copytree(second, fork)
     manifest = snapshot.read_manifest(fork)
     manifest["snapshot_id"] = fork.name
@@ -249,6 +284,59 @@ def test_chain_detects_a_fork(tmp_path):
 
 def test_chain_of_a_missing_folder_is_empty(tmp_path):
     assert snapshot.chain(tmp_path / "nothing") == []
+
+
+def test_a_leftover_incoming_copy_does_not_block_the_next_publish(tmp_path):
+    """An interrupted cross-file-system commit leaves .incoming-<id>; chain() skips it, run()
+    clears it, and the lock file is no snapshot either."""
+    first = _publish(tmp_path)
+    leftover = tmp_path / "snapshots" / f".incoming-{first.name[:10]}-0123456789abcdef"
+    shutil.copytree(first, leftover)
+    assert (tmp_path / "snapshots" / ".lock").is_file()
+    assert snapshot.chain(tmp_path / "snapshots") == [first]
+    second = _publish(tmp_path, "2026-11-20", issues=ISSUES[:2])
+    assert not leftover.exists()
+    assert snapshot.chain(tmp_path / "snapshots") == [first, second]
+
+
+def test_commit_holds_the_lock_while_it_checks_and_renames(tmp_path):
+    """A commit waits for another holder of snapshots_dir/.lock and then sees its new head,
+    so two concurrent publishes cannot both follow the same snapshot."""
+    import fcntl
+    import threading
+    import time
+    first = _publish(tmp_path)
+    config = factory.make_config(tmp_path, "2026-11-20")
+    factory.write_inputs(config, ISSUES[:2], FEEDBACK)
+    staged = snapshot.run(config)
+    assert snapshot.read_manifest(staged)["previous"]["snapshot_id"] == first.name
+    other = factory.make_config(tmp_path / "other", "2026-11-20",
+                                snapshots_dir=tmp_path / "snapshots")
+    factory.write_inputs(other, ISSUES[:1], FEEDBACK)
+    snapshot.run(other)
+    outcome = []
+
+    def commit_mine():
+        try:
+            outcome.append(snapshot.commit(config))
+        except SnapshotError as error:
+            outcome.append(error)
+
+    with (tmp_path / "snapshots" / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        worker = threading.Thread(target=commit_mine)
+        worker.start()
+        time.sleep(0.3)
+        assert outcome == [] and staged.exists()  # waiting for the lock, nothing renamed yet
+        # The other publish lands while this one waits (as if it held the lock first).
+        other_staged = snapshot.staging_dir(other)
+        (source,) = other_staged.iterdir()
+        source.rename(tmp_path / "snapshots" / source.name)
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    worker.join(timeout=30)
+    assert len(outcome) == 1 and isinstance(outcome[0], SnapshotError)
+    assert "another publish committed meanwhile" in outcome[0].render()
+    assert len(snapshot.chain(tmp_path / "snapshots")) == 2  # no fork
 
 
 def _minisign() -> str:
@@ -273,9 +361,9 @@ def test_signed_manifest_verifies_and_is_deterministic(tmp_path):
     binary = _minisign()
     secret, public = _keypair(tmp_path)
     config = factory.make_config(tmp_path, "2026-11-01")
-    assert snapshot.public_key(config) is None
+    assert manifests.public_key(config) is None
     config.minisign_key = secret
-    assert snapshot.public_key(config) == public
+    assert manifests.public_key(config) == public
     signed = []
     for name in ("a", "b"):
         config = factory.make_config(tmp_path / name, "2026-11-01")

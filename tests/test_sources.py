@@ -113,11 +113,43 @@ def test_delimiter_sniffed(delimiter):
     assert read(text.encode()).rows[0][1][1] == "会议多, 文山会海"
 
 
-def test_rows_with_values_only_under_no_header_are_kept():
-    table = read("序号,问题描述\n1,甲\n,,,填表人：张三\n".encode())
-    assert table.rows == [(2, ["1", "甲"]), (3, [None, None])]
+def test_extra_csv_fields_name_the_row():
+    # An unquoted comma splits one value in two: the last field would vanish unseen.
+    with pytest.raises(SourceError) as caught:
+        read("序号,问题描述,责任单位\n1,甲,县住建局\n2,路灯不亮,已修复,县交通局\n".encode())
+    assert str(caught.value).startswith(
+        "file 问题整改清单.csv, row 3: 4 fields but the header has 3 — an unquoted comma? the "
+        "value '县交通局' is beyond the last column\n  what to do: put quotes around a value")
+    # A footer note beside the table is no exception: it would be dropped the same way.
+    with pytest.raises(SourceError, match="row 3: 4 fields but the header has 2"):
+        read("序号,问题描述\n1,甲\n,,,填表人：张三\n".encode())
+    # Empty trailing fields carry nothing and pass.
+    assert read("序号,问题描述\n1,甲,,\n".encode()).rows == [(2, ["1", "甲"])]
     with pytest.raises(SourceError, match="no row has any content"):
         read(b",,\n,,\n")
+
+
+def test_csv_value_under_an_empty_header_names_the_field():
+    with pytest.raises(SourceError, match=r"row 2: a value in field 2, which has no header \('x'\)"):
+        read("序号,,问题描述\n1,x,甲\n".encode())
+
+
+def test_spreadsheet_value_in_a_column_without_header_names_the_column():
+    def build(book):
+        issue_sheet(book)
+        book.active["G4"] = "备注：已督办"
+
+    with pytest.raises(SourceError) as caught:
+        read(workbook_bytes(build), name="问题整改清单.xlsx")
+    assert str(caught.value).startswith(
+        "file 问题整改清单.xlsx, sheet 整改清单, row 4: a value in column G, which has no header "
+        "('备注：已督办')\n  what to do: give the column a header")
+
+
+def test_column_letters():
+    from etl.sources import column_letter
+    assert [column_letter(i) for i in (0, 6, 25, 26, 51, 52, 701, 702)] == \
+        ["A", "G", "Z", "AA", "AZ", "BA", "ZZ", "AAA"]
 
 
 def test_csv_rows_count_records_not_lines_and_skip_blank_rows():
@@ -323,3 +355,16 @@ def test_50k_row_csv_and_xlsx():
     assert table.rows[-1] == (ROWS_50K + 2, [ROWS_50K, f"问题描述第{ROWS_50K}条", "县住建局",
                                              "2014-06-30", 0])
     print(f"50k rows: csv {csv_seconds:.2f}s, xlsx {xlsx_seconds:.2f}s")
+
+
+def test_public_url_drops_userinfo_and_masks_secret_parameters():
+    from etl.formats import public_url
+    assert public_url("https://data.example.gov/a/list.csv?year=2026&format=csv") == \
+        "https://data.example.gov/a/list.csv?year=2026&format=csv"
+    assert public_url("https://me:p@ss@data.example.gov:8443/x.json") == \
+        "https://data.example.gov:8443/x.json"
+    assert public_url("https://h/x?API_KEY=1&apikey=2&access_token=3&Signature=4&sig=5"
+                      "&client_secret=6&password=7&Authorization=8&api%5Fkey=9&page=2&token=") == \
+        "https://h/x?API_KEY=***&apikey=***&access_token=***&Signature=***&sig=***" \
+        "&client_secret=***&password=***&Authorization=***&api%5Fkey=***&page=2&token=***"
+    assert public_url("https://h/x?flag&q=a+b%20c#token=abc") == "https://h/x?flag&q=a+b%20c"

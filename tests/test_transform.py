@@ -2,12 +2,18 @@
 
 import json
 
+import pytest
+
 from etl import tables, transform
+from etl.errors import EtlError
 
 
-def write_validated(config, issues, feedback=()):
+def write_validated(config, issues, feedback=(), errors=()):
     folder = config.work_dir / "validate"
     folder.mkdir(parents=True, exist_ok=True)
+    report = {"errors": list(errors), "warnings": [], "rejected": len(errors),
+              "rows": {"issues": len(issues) + len(errors), "feedback": len(feedback)}}
+    (folder / "report.json").write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
     for table, rows in (("issues", issues), ("feedback", feedback)):
         with (folder / f"{table}.jsonl").open("w", encoding="utf-8") as handle:
             for cells in rows:
@@ -48,3 +54,34 @@ def test_rework_allow_list_and_redaction(config):
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["rework_from_satisfaction"] == 1
     assert report["redacted"]["issues"] == {"description": 1}
+
+
+def test_refuses_to_run_after_a_failed_validate(config):
+    error = {"level": "error", "code": "unknown_status", "message": "unknown status word",
+             "file": "清单.xlsx", "row": 5}
+    write_validated(config, [issue("A")], errors=[error])
+    with pytest.raises(EtlError) as caught:
+        transform.run(config)
+    text = str(caught.value)
+    assert "validate/report.json lists 1 validation error(s)" in text
+    assert "what to do: correct the source rows named in validate/report.json" in text
+    assert not (config.work_dir / "tables").exists()
+
+
+def test_refuses_to_run_before_validate(config):
+    with pytest.raises(EtlError, match=r"validate/report.json does not exist: validate has not run"):
+        transform.run(config)
+    assert not (config.work_dir / "tables").exists()
+
+
+def test_owner_is_redacted_when_published(write_config):
+    from etl.config import load_config
+    fields = ["issue_id", "description", "unit", "owner", "status"]
+    config = load_config(write_config(publish={"fields": {"issues": fields}}))
+    write_validated(config, [issue("A", owner="张三 13800138000"), issue("B", owner="李四")])
+    out = transform.run(config)
+    raw = (out / "issues.csv").read_text(encoding="utf-8-sig")
+    assert raw.splitlines()[0] == "issue_id,description,unit,owner,status"
+    assert "13800138000" not in raw and "李四" in raw
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["redacted"]["issues"] == {"owner": 1}

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent / "cases" / "snapshots"))
 import snapshot_factory as factory  # noqa: E402
 from snapshot_factory import span  # noqa: E402
 
-from etl import snapshot, verify  # noqa: E402
+from etl import manifests, snapshot, verify  # noqa: E402
 from etl.errors import VerifyFailed  # noqa: E402
 
 I = factory.issue
@@ -40,7 +40,7 @@ def site(tmp_path) -> Path:
 
 def _run(site: Path, **kw) -> None:
     verify.run(site, derive=kw.pop("derive", factory.derive_stub),
-               format_figure=kw.pop("format_figure", factory.format_stub))
+               format_figure=kw.pop("format_figure", factory.format_stub), **kw)
 
 
 def _problems(site: Path, **kw) -> list[str]:
@@ -90,7 +90,60 @@ def test_rewriting_a_past_snapshot_consistently_still_breaks_the_chain(site):
     manifest["files"]["issues.csv"] = {"sha256": snapshot.sha256_hex(data), "bytes": len(data)}
     (past / "manifest.json").write_bytes(snapshot.canonical_json(manifest))
     problems = _problems(site)
-    assert len(problems) == 1 and "older manifest was edited" in problems[0]
+    assert len(problems) == 2, problems
+    assert "snapshot id mismatch" in problems[0] and "older manifest was edited" in problems[1]
+
+
+def _edit_head_title(head: Path) -> None:
+    """The reviewer's forgery: a title edited in the newest snapshot's issues.csv and .json, with
+    datapackage.json and manifest.json hashes fixed up, so every file hash checks out."""
+    for name in ("issues.csv", "issues.json"):
+        path = head / name
+        path.write_text(path.read_text(encoding="utf-8").replace("问题2", "问题已解决"),
+                        encoding="utf-8")
+    package = json.loads((head / "datapackage.json").read_text(encoding="utf-8"))
+    data = (head / "issues.csv").read_bytes()
+    package["resources"][0].update(hash="sha256:" + snapshot.sha256_hex(data), bytes=len(data))
+    (head / "datapackage.json").write_bytes(snapshot.canonical_json(package))
+    manifest = snapshot.read_manifest(head)
+    for name in ("issues.csv", "issues.json", "datapackage.json"):
+        data = (head / name).read_bytes()
+        manifest["files"][name] = {"sha256": snapshot.sha256_hex(data), "bytes": len(data)}
+    (head / "manifest.json").write_bytes(snapshot.canonical_json(manifest))
+
+
+def test_editing_the_newest_snapshot_with_fixed_up_hashes_fails_on_its_id(site):
+    head = _snapshots(site)[1]
+    _edit_head_title(head)
+    problems = _problems(site)
+    assert len(problems) == 1, problems
+    assert f"{head / 'manifest.json'}: snapshot id mismatch" in problems[0]
+    assert f"named {head.name}" in problems[0]
+
+
+def test_row_counts_must_match_the_tables(site):
+    """Even a forged head renamed to its recomputed id fails if row_counts lie about the data."""
+    old_head = _snapshots(site)[1]
+    manifest = snapshot.read_manifest(old_head)
+    manifest["row_counts"]["issues"] = 3
+    new_id = manifests.snapshot_id(manifest)
+    manifest["snapshot_id"] = new_id
+    head = old_head.rename(old_head.with_name(new_id))
+    (head / "manifest.json").write_bytes(snapshot.canonical_json(manifest))
+    (site / "data" / "latest.json").write_bytes(snapshot.canonical_json({"snapshot_id": new_id}))
+    problems = _problems(site)
+    assert problems == [
+        f"{head / 'issues.csv'}: holds 4 rows, but {new_id}/manifest.json row_counts says 3",
+        f"{head / 'issues.json'}: holds 4 rows, but {new_id}/manifest.json row_counts says 3"]
+
+
+def test_row_counts_read_quoted_line_breaks_as_one_row(tmp_path):
+    issues = FIRST + [I("9", title="两行\n标题, 带逗号")]
+    folder = factory.publish(factory.make_config(tmp_path, "2026-11-01"), issues, FEEDBACK)
+    assert '"两行\n标题, 带逗号"' in (folder / "issues.csv").read_text(encoding="utf-8")
+    problems: list[str] = []
+    verify._check_row_counts(folder, snapshot.read_manifest(folder), problems)
+    assert problems == []
 
 
 def test_changing_a_figure_on_a_page_fails_and_names_it(site):
@@ -194,6 +247,64 @@ def test_signed_site_passes_and_a_bad_signature_fails(tmp_path):
     first, second = _snapshots(site)
     shutil.copy(first / "manifest.json.minisig", second / "manifest.json.minisig")
     assert any("signature does not verify" in p for p in _problems(site))
+
+
+def test_signed_site_without_a_public_key_fails(tmp_path):
+    site = _sign_site(tmp_path)
+    (site / "data" / "minisign.pub").unlink()
+    problems = _problems(site)
+    assert len(problems) == 1 and "signed snapshots but no public key" in problems[0], problems
+    _run(site, public_key=tmp_path / "keys" / "minisign.pub")  # a key from elsewhere checks them
+
+
+def _other_keys(tmp_path: Path) -> Path:
+    keys = tmp_path / "other-keys"
+    keys.mkdir()
+    subprocess.run(["minisign", "-G", "-W", "-p", str(keys / "minisign.pub"), "-s",
+                    str(keys / "minisign.key")], check=True, capture_output=True, timeout=60)
+    return keys
+
+
+def test_a_public_key_given_out_of_band_must_match_the_sites(tmp_path):
+    """Someone who re-signs an edited head with their own key and swaps the site's key passes a
+    check against the site's key, but not against the key obtained out of band."""
+    site = _sign_site(tmp_path)
+    trusted = tmp_path / "keys" / "minisign.pub"
+    _run(site, public_key=trusted)
+    head = _snapshots(site)[1]
+    _edit_head_title(head)
+    manifest = snapshot.read_manifest(head)
+    manifest["snapshot_id"] = manifests.snapshot_id(manifest)
+    head = head.rename(head.with_name(manifest["snapshot_id"]))
+    (head / "manifest.json").write_bytes(snapshot.canonical_json(manifest))
+    (site / "data" / "latest.json").write_bytes(
+        snapshot.canonical_json({"snapshot_id": head.name}))
+    (_snapshots(site)[0] / "manifest.json.minisig").unlink()  # only the newest must be signed
+    evil = _other_keys(tmp_path)
+    subprocess.run(["minisign", "-S", "-s", str(evil / "minisign.key"), "-m",
+                    str(head / "manifest.json")], check=True, capture_output=True, timeout=60)
+    shutil.copy(evil / "minisign.pub", site / "data" / "minisign.pub")
+    _run(site)  # consistent with the key the site itself carries ...
+    problems = _problems(site, public_key=trusted)  # ... but not with the trusted one
+    assert any("differs from the public key given with --public-key" in p for p in problems)
+    assert any(f"{head.name}/manifest.json.minisig: signature does not verify" in p
+               for p in problems), problems
+
+
+def test_verify_cli_takes_a_public_key(tmp_path, capsys, monkeypatch):
+    metrics = pytest.importorskip("etl.metrics")
+    from etl import cli
+    site = _sign_site(tmp_path)
+    monkeypatch.setattr(metrics, "derive", factory.derive_stub)  # the site's figures are the stub's
+    (site / "index.html").unlink()  # and its page spans use the stub's formatting
+    trusted = tmp_path / "keys" / "minisign.pub"
+    (site / "data" / "minisign.pub").unlink()
+    assert cli.main(["verify", str(site)]) == 1
+    assert "pass the key with --public-key" in capsys.readouterr().err
+    assert cli.main(["verify", str(site), "--public-key", str(trusted)]) == 0
+    assert cli.main(["verify", str(site), "--public-key", str(tmp_path / "nope.pub")]) == 1
+    assert "nope.pub: the public key given with --public-key does not exist" in \
+        capsys.readouterr().err
 
 
 def test_signed_site_needs_its_newest_snapshot_signed(tmp_path):

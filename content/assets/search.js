@@ -28,8 +28,12 @@
     searching: "正在搜索…",
     failed: "搜索索引加载失败，请刷新页面重试。"
   };
-  var store = {};
-  var pending = {};
+  /* Maps keyed by index words have no prototype: a plain {} already "holds" constructor,
+   * toString and the rest, so those words could never be searched for. */
+  function map() { return Object.create(null); }
+  var own = Object.prototype.hasOwnProperty;
+  var store = map();
+  var pending = map();
 
   /* 32-bit FNV-1a over UTF-8 bytes: must equal etl.search.fnv1a (tests/test_search.py checks). */
   function fnv1a(text) {
@@ -85,7 +89,7 @@
 
   /* Every string the index might hold for this query: substrings of Chinese runs, ASCII words. */
   function candidates(meta, query) {
-    var found = {};
+    var found = map();
     (query.match(CJK_RUN) || []).forEach(function (run) {
       for (var start = 0; start < run.length; start++)
         for (var length = 1; length <= meta.max_token && start + length <= run.length; length++)
@@ -135,7 +139,7 @@
 
   /* Issues holding every query word first, then those holding most of them; rarer words weigh more. */
   function rank(meta, terms, vocabulary) {
-    var scores = {}, counts = {}, wanted = 0, unique = {};
+    var scores = map(), counts = map(), wanted = 0, unique = map();
     terms.forEach(function (term) {
       if (term === null) { wanted++; return; }
       if (unique[term]) return;
@@ -162,14 +166,15 @@
     query = query.normalize("NFKC").toLowerCase().trim();
     return load("m", "meta").then(function (meta) {
       var words = candidates(meta, query);
-      var shards = {};
+      var shards = map();
       words.forEach(function (word) { shards[tokenShard(meta, word)] = true; });
       return Promise.all(Object.keys(shards).map(function (key) { return load("t", key); }))
         .then(function () {
-          var vocabulary = {};
+          var vocabulary = map();
           words.forEach(function (word) {
-            var entry = store["t:" + tokenShard(meta, word)][word];
-            if (entry !== undefined) vocabulary[word] = entry;
+            /* A shard is parsed JSON, a plain object: only its own keys are index words. */
+            var shard = store["t:" + tokenShard(meta, word)];
+            if (own.call(shard, word)) vocabulary[word] = shard[word];
           });
           var terms = segment(meta, query, vocabulary);
           var result = rank(meta, terms, vocabulary);
@@ -182,7 +187,7 @@
   api.search = search;
 
   function documents(meta, numbers) {
-    var keys = {};
+    var keys = map();
     numbers.forEach(function (n) { keys[shardKey(meta, Math.floor(n / meta.documents_per_shard))] = true; });
     return Promise.all(Object.keys(keys).map(function (key) { return load("d", key); })).then(function () {
       return numbers.map(function (n) {
