@@ -36,8 +36,8 @@ seed-history: $(STAMP) ## Demo only: publish each earlier export as a snapshot u
 publish: seed-history ## Build the campaign in CONFIG (default: the bundled demo) into site/
 	$(PY) -m etl publish --config $(CONFIG)
 
-verify: $(STAMP) ## Re-check the published site: hashes, chain and every figure
-	$(PY) -m etl verify site
+verify: $(STAMP) ## Re-check the site CONFIG publishes: hashes, chain and every figure
+	$(PY) -m etl verify --config $(CONFIG)
 
 lint: $(STAMP) ## Check the code for errors pyflakes finds (unused or undefined names, ...)
 	$(VENV)/bin/ruff check --select F,B023 etl tests bench

@@ -155,8 +155,9 @@ def verify_site(site: Path, public_key: Path | None = None) -> None:
 
 
 def _cmd_verify(args) -> int:
-    verify_site(Path(args.site), Path(args.public_key) if args.public_key else None)
-    print(f"verified {args.site}: hashes, chain and page figures match the data")
+    site = Path(args.site) if args.site else load_config(args.config).site_dir
+    verify_site(site, Path(args.public_key) if args.public_key else None)
+    print(f"verified {site}: hashes, chain and page figures match the data")
     return 0
 
 
@@ -198,7 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     publish_parser.set_defaults(handler=_cmd_publish)
 
     verify = commands.add_parser("verify", help="re-check hashes, chain and figures of a site")
-    verify.add_argument("site")
+    verify.add_argument("site", nargs="?",
+                        help="a built site folder or its copy (default: the config's site_dir)")
+    verify.add_argument("--config", help="YAML config whose site_dir to verify when no SITE is given")
     verify.add_argument("--public-key", metavar="PATH",
                         help="minisign public key obtained out of band: checks the signatures, "
                              "and the site's own data/minisign.pub must equal it")

@@ -97,6 +97,18 @@ KNOWN_TOP_KEYS = {
     "title", "region", "language", "as_of", "satisfaction_threshold", "sources", "columns",
     "status_words", "publish", "paths", "claims", "stale_weeks", "signing", "site_url",
 }
+# A misspelt nested key would silently fall back to a default (an unsigned publish, a site in
+# the wrong folder), so every mapping lists the keys it knows.
+KNOWN_KEYS = {
+    "source": {"name", "table", "kind", "path", "url", "format", "sheet", "encoding",
+               "header_row", "columns", "http"},
+    "http": {"timeout_seconds", "retries", "backoff_seconds", "max_bytes", "content_types",
+             "headers"},
+    "publish": {"fields"},
+    "paths": {"work_dir", "site_dir", "snapshots_dir"},
+    "signing": {"minisign_key", "password_env"},
+    "claim": {"label", "metric", "value", "date", "source"},
+}
 
 
 class _Collector:
@@ -120,6 +132,10 @@ class _Collector:
             return default
         return value
 
+    def known(self, data: dict, keys: set[str], prefix: str) -> None:
+        for key in sorted(set(data) - keys, key=str):
+            self.problems.append(f"{prefix}{key}: unknown key (known: {', '.join(sorted(keys))})")
+
     def choice(self, data: dict, key: str, choices: tuple, prefix: str, default: str) -> str:
         value = self.get(data, key, str, prefix, default)
         if value not in choices:
@@ -140,6 +156,10 @@ def source_date() -> dt.date | None:
 
 
 def _parse_as_of(value: Any, problems: list[str]) -> dt.date:
+    if isinstance(value, dt.datetime):
+        # A time would end up in snapshot ids and folder names ("2026-11-20T10:00:00").
+        problems.append(f"as_of: {value} has a time of day; give the date alone, like 2026-11-20")
+        return value.date()
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
@@ -162,6 +182,7 @@ def _read_sources(raw: Any, c: _Collector, base: Path) -> list[Source]:
         if not isinstance(item, dict):
             c.problems.append(f"sources[{index}]: expected a mapping")
             continue
+        c.known(item, KNOWN_KEYS["source"], prefix)
         name = c.get(item, "name", str, prefix, f"source{index + 1}")
         if name in seen:
             c.problems.append(f"{prefix}name: {name!r} is used twice")
@@ -189,6 +210,7 @@ def _read_sources(raw: Any, c: _Collector, base: Path) -> list[Source]:
             c.problems.append(f"{prefix}url: {source.url!r} must start with http:// or https://")
         http = c.get(item, "http", dict, prefix, {})
         hp = prefix + "http."
+        c.known(http, KNOWN_KEYS["http"], hp)
         source.http = HttpOptions(
             timeout_seconds=c.get(http, "timeout_seconds", float, hp, 20.0),
             retries=c.get(http, "retries", int, hp, 3),
@@ -236,6 +258,7 @@ def _read_claims(raw: Any, c: _Collector) -> list[Claim]:
         if not isinstance(item, dict):
             c.problems.append(f"claims[{index}]: expected a mapping")
             continue
+        c.known(item, KNOWN_KEYS["claim"], prefix)
         date_value = item.get("date")
         if date_value is not None and not isinstance(date_value, dt.date):
             c.problems.append(f"{prefix}date: {date_value!r} is not a date like 2024-06-30")
@@ -268,8 +291,7 @@ def load_config(path: str | os.PathLike | None = None, *, as_of: dt.date | None 
 
     c = _Collector()
     base = config_path.parent
-    for key in sorted(set(data) - KNOWN_TOP_KEYS):
-        c.problems.append(f"{key}: unknown key (known: {', '.join(sorted(KNOWN_TOP_KEYS))})")
+    c.known(data, KNOWN_TOP_KEYS, "")
 
     threshold = c.get(data, "satisfaction_threshold", float, "", 80.0)
     if not 0 <= threshold <= 100:
@@ -307,6 +329,8 @@ def load_config(path: str | os.PathLike | None = None, *, as_of: dt.date | None 
     publish = c.get(data, "publish", dict, "", {})
     paths = c.get(data, "paths", dict, "", {})
     signing = c.get(data, "signing", dict, "", {})
+    for name, mapping in (("publish", publish), ("paths", paths), ("signing", signing)):
+        c.known(mapping, KNOWN_KEYS[name], f"{name}.")
     key = c.get(signing, "minisign_key", str, "signing.", "")
     config = Config(
         path=config_path,
@@ -319,8 +343,8 @@ def load_config(path: str | os.PathLike | None = None, *, as_of: dt.date | None 
         columns=columns,
         status_words=status_words,
         published_fields=_read_published(publish, c),
-        work_dir=(base / c.get(paths, "work_dir", str, "paths.", "../build")).resolve(),
-        site_dir=(base / c.get(paths, "site_dir", str, "paths.", "../site")).resolve(),
+        work_dir=(base / c.get(paths, "work_dir", str, "paths.", "build")).resolve(),
+        site_dir=(base / c.get(paths, "site_dir", str, "paths.", "site")).resolve(),
         snapshots_dir=(base / c.get(paths, "snapshots_dir", str, "paths.", "snapshots")).resolve(),
         claims=_read_claims(c.get(data, "claims", list, "", []), c),
         stale_weeks=c.get(data, "stale_weeks", int, "", 8),
@@ -339,6 +363,20 @@ def load_config(path: str | os.PathLike | None = None, *, as_of: dt.date | None 
     config.site_url = c.get(data, "site_url", str, "", "")
     if config.site_url and not config.site_url.startswith(("http://", "https://")):
         c.problems.append(f"site_url: {config.site_url!r} must start with http:// or https://")
+    _check_folders(config, c.problems)
     if c.problems:
         raise ConfigError(c.problems, path=str(config_path))
     return config
+
+
+def _check_folders(config: Config, problems: list[str]) -> None:
+    """The site and work folders are replaced and cleared on publish: neither may hold the config,
+    the sources or the snapshots."""
+    kept = {"the config's folder": config.base_dir, "paths.snapshots_dir": config.snapshots_dir}
+    kept.update({f"sources: {s.name}": s.path.parent for s in config.sources if s.path})
+    for key in ("site_dir", "work_dir"):
+        folder = getattr(config, key)
+        for what, other in kept.items():
+            if folder == other or folder in other.parents:
+                problems.append(f"paths.{key}: {folder} would hold {what} ({other}); publishing "
+                                "replaces or clears it, so give it a folder of its own")

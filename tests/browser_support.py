@@ -89,19 +89,6 @@ def unit_page(site: Path) -> str:
     return sorted(p.relative_to(site).as_posix() for p in (site / "units").glob("*/index.html"))[0]
 
 
-def add_search_page(site: Path) -> None:
-    """Wire search into a site copy the way the render stage is meant to: index plus search.html."""
-    from etl import search
-    search.write_index(latest_issues(site), site,
-                       page_url=lambda issue_id: issue_page(site, issue_id))
-    shutil.copyfile(ROOT / "content" / "assets" / "search.js", site / "assets" / "search.js")
-    page = (site / "about.html").read_text(encoding="utf-8")
-    page = re.sub(r'(<article class="md-content__inner md-typeset">).*?(</article>)',
-                  r'\1<h1>搜索</h1><div id="gongshi-search"></div>\2', page, flags=re.S)
-    page = page.replace("</body>", '<script src="assets/search.js"></script></body>')
-    (site / "search.html").write_text(page, encoding="utf-8")
-
-
 class _SubPathHandler(http.server.SimpleHTTPRequestHandler):
     """Serves the site only under SUB_PATH, so a link that climbs to the host root gets a 404."""
 

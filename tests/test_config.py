@@ -82,3 +82,40 @@ def test_signing_key_and_its_public_half_must_exist(write_config, tmp_path):
         "beside it (the site publishes it so anyone can check the signatures)"]
     (tmp_path / "keys" / "minisign.pub").write_text("public", encoding="utf-8")
     assert load_config(path).minisign_key == tmp_path / "keys" / "minisign.key"
+
+
+def test_unknown_nested_keys_are_reported_not_ignored(write_config):
+    path = write_config(signing={"minisign-key": "k"}, paths={"site": "public"},
+                        publish={"field": []},
+                        sources=[{"name": "issues", "path": "sources/issues.csv", "colums": {},
+                                  "http": {"timeout": 3}}],
+                        claims=[{"label": "已整改", "metric": "issues.done", "value": 3,
+                                 "soruce": "报告"}])
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    unknown = sorted(p.split(":")[0] for p in caught.value.problems if "unknown key" in p)
+    assert unknown == ["claims[0].soruce", "paths.site", "publish.field", "signing.minisign-key",
+                       "sources[0].colums", "sources[0].http.timeout"]
+
+
+def test_as_of_with_a_time_of_day_is_refused(write_config):
+    with pytest.raises(ConfigError, match="as_of: 2026-11-20 10:00:00 has a time of day"):
+        load_config(write_config(as_of=dt.datetime(2026, 11, 20, 10, 0)))
+
+
+def test_paths_default_beside_the_config(write_config):
+    config = load_config(write_config(paths=None))
+    assert config.work_dir == config.base_dir / "build"
+    assert config.site_dir == config.base_dir / "site"
+
+
+@pytest.mark.parametrize("paths, key", [
+    ({"site_dir": "."}, "paths.site_dir"),
+    ({"site_dir": "snapshots/.."}, "paths.site_dir"),
+    ({"work_dir": "..", "site_dir": "site"}, "paths.work_dir"),
+    ({"site_dir": "sources"}, "paths.site_dir"),
+])
+def test_site_and_work_folders_never_hold_what_publishing_must_keep(write_config, paths, key):
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(paths=paths))
+    assert any(p.startswith(f"{key}: ") and "would hold" in p for p in caught.value.problems)
