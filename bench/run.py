@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ sys.path.insert(0, str(ROOT))  # run as a script (`python bench/run.py`) from an
 DEFAULT_SIZES = (1000, 11500, 100000)
 # Opinions per issue in the report the goal comes from: 16,521 opinions, 11,518 issues.
 FEEDBACK_PER_ISSUE = 16521 / 11518
+PUBLISH_CHECKS = ("scan", "verify", "commit")  # after the stages, as `publish` runs them
 GOAL_ISSUES, GOAL_SECONDS = 11500, 60.0
 
 
@@ -78,6 +80,7 @@ def measure(issues: int, keep: bool) -> dict:
     """One size, in this process: generate, run every stage, then the plain MkDocs baseline."""
     from etl import cli, synth
     from etl.config import load_config
+    from etl.files import replace_folder
 
     base = Path(tempfile.mkdtemp(prefix=f"gongshi-bench-{issues}-"))
     feedback = round(issues * FEEDBACK_PER_ISSUE)
@@ -89,16 +92,25 @@ def measure(issues: int, keep: bool) -> dict:
         result["generate"] = time.perf_counter() - started
         result["source_bytes"] = folder_size(base / "sources")[0]
         config = load_config(write_config(base, base / "sources"))
-        for name in cli.STAGES:
+        staged = config.work_dir / "stage" / "site"
+        steps = {name: functools.partial(cli.run_stage, name, config, log=lambda *_: None)
+                 for name in cli.STAGES}
+        steps["snapshot"] = lambda: (cli.run_stage("snapshot", config, log=lambda *_: None),
+                                     cli.write_changes(config))
+        steps["scan"] = lambda: cli._stage("scan").run(staged)
+        steps["verify"] = lambda: cli.verify_site(staged)
+        steps["commit"] = lambda: (cli._stage("snapshot").commit(config),
+                                   replace_folder(staged, config.site_dir))
+        for name, step in steps.items():
             # CPU time too: on a shared machine wall time also measures the neighbours.
             started, cpu_started = time.perf_counter(), time.process_time()
-            cli.run_stage(name, config, log=lambda *_: None)
+            step()
             result["stages"][name] = time.perf_counter() - started
             result["cpu"][name] = time.process_time() - cpu_started
         result["total"] = sum(result["stages"].values())
         result["total_cpu"] = sum(result["cpu"].values())
         result["load_after"] = os.getloadavg()[0]
-        result["site_bytes"], result["site_files"] = folder_size(config.work_dir / "stage" / "site")
+        result["site_bytes"], result["site_files"] = folder_size(config.site_dir)
         result["baseline"] = plain_mkdocs_build(config.work_dir / "docs" / "mkdocs.yml", base,
                                                 config.as_of)
         result["baseline_bytes"], result["baseline_files"] = folder_size(base / "baseline-site")
@@ -156,8 +168,9 @@ def report(results: list[dict], stages: tuple[str, ...]) -> str:
     lines = [f"# Gongshi benchmark {dt.date.today().isoformat()}", "",
              f"Python {platform.python_version()} on {platform.machine()}, {cores} cores usable. "
              f"Synthetic campaigns from `etl.synth` ({FEEDBACK_PER_ISSUE:.3f} opinions per issue). "
-             "raw→site = the sum of the stage times, each stage run through "
-             "`etl.cli.run_stage` in one fresh process per size; generate is not counted. "
+             "raw→site = every step of `python -m etl publish` (the stages, the leak scan, "
+             "verify and the commit), timed one by one in one fresh process per size; "
+             "generate is not counted. "
              "Plain mkdocs = the same rendered pages built by MkDocs with the default `mkdocs` "
              "theme and no plugins, in the same process right after. CPU s is this process's "
              "own CPU time (threads included); with a high load average, trust it over wall "
@@ -190,13 +203,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from etl.cli import STAGES
 
+    steps = (*STAGES, *PUBLISH_CHECKS)
     results = []
     for size in [int(part) for part in args.sizes.split(",") if part.strip()]:
         print(f"bench: {size:,} issues ...", file=sys.stderr, flush=True)
         results.append(run_size(size, args.keep))
         if "traceback" in results[-1]:
             print(results[-1]["traceback"], file=sys.stderr)
-    text = report(results, STAGES)
+    text = report(results, steps)
     print(text)
     folder = Path(args.results)
     folder.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from etl import pages, safepath, search
+from etl import pages, safepath, search, synth
 
 ROOT = Path(__file__).resolve().parent.parent
 SEARCH_JS = ROOT / "content" / "assets" / "search.js"
@@ -50,11 +50,7 @@ def synthetic_issues(count: int, seed: int = 7) -> list[dict]:
 
 
 def campaign_issues(count: int) -> list[dict]:
-    """The demo generator's issues (richer wording) when etl/synth.py is there, else ours."""
-    try:
-        from etl import synth
-    except ModuleNotFoundError:
-        return synthetic_issues(count)
+    """The demo generator's issues: its wording is richer than synthetic_issues'."""
     return [{"issue_id": item.issue_id, "description": item.description, "category": item.category,
              "area": item.area, "unit": item.unit, "channel": item.channel, "measures": item.measures,
              "target": item.target, "status": "done" if item.completed else "in_progress"}

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent / "cases" / "snapshots"))
 import snapshot_factory as factory  # noqa: E402
 from snapshot_factory import span  # noqa: E402
 
-from etl import manifests, snapshot, verify  # noqa: E402
+from etl import figures, manifests, metrics, snapshot, verify  # noqa: E402
 from etl.errors import VerifyFailed  # noqa: E402
 
 I = factory.issue
@@ -292,7 +292,6 @@ def test_a_public_key_given_out_of_band_must_match_the_sites(tmp_path):
 
 
 def test_verify_cli_takes_a_public_key(tmp_path, capsys, monkeypatch):
-    metrics = pytest.importorskip("etl.metrics")
     from etl import cli
     site = _sign_site(tmp_path)
     monkeypatch.setattr(metrics, "derive", factory.derive_stub)  # the site's figures are the stub's
@@ -325,8 +324,6 @@ def test_error_message_lists_problems_and_what_to_do(site):
 
 def test_default_derive_and_format_come_from_metrics_and_figures(tmp_path, capsys):
     """With nothing passed (as the CLI does) verify uses etl.metrics.derive and etl.figures."""
-    metrics = pytest.importorskip("etl.metrics")
-    figures = pytest.importorskip("etl.figures")
     from etl import cli
 
     folders = []
