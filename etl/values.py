@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 import re
@@ -30,6 +31,11 @@ _SEPARATED_DATE = re.compile(
     r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 _CHINESE_DATE = re.compile(
     r"(?P<year>\d{4})\s*年\s*(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*[日号號]?")
+# Deadlines are written as "by" a date: 2026年6月30日前, 2026年12月底前, 2026年底前.  The end of a
+# month or year is its last day; a bare month (2026年6月) or 上旬/中旬/下旬 stays ambiguous.
+_BY_SUFFIX = re.compile(r"\s*(?:之前|以前|前)$")
+_MONTH_END = re.compile(r"(?P<year>\d{4})\s*年\s*(?P<month>\d{1,2})\s*月\s*[底末]")
+_YEAR_END = re.compile(r"(?P<year>\d{4})\s*年\s*[底末]")
 _CHINESE_MONTH_ONLY = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月(?:份|底|末|初|中旬|上旬|下旬)?")
 _COMPACT_DATE = re.compile(r"(?P<year>(?:19|20|21)\d{2})(?P<month>\d{2})(?P<day>\d{2})")
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
@@ -117,11 +123,18 @@ def parse_date(value) -> dt.date | None:
     if not isinstance(value, str):
         raise ValueError(f"不是日期：{value!r} (not a date: unexpected {type(value).__name__})")
 
-    text = _half_width(value)
+    text = _BY_SUFFIX.sub("", _half_width(value).strip())
     for pattern in (_SEPARATED_DATE, _CHINESE_DATE, _COMPACT_DATE):
         match = pattern.fullmatch(text)
         if match:
             return _make_date(*match.group("year", "month", "day"), value)
+    if match := _MONTH_END.fullmatch(text):
+        year, month = int(match["year"]), int(match["month"])
+        if not 1 <= month <= 12:
+            raise ValueError(f"不是日期：{value!r} (month {month} does not exist; {DATE_HINT})")
+        return _make_date(str(year), str(month), str(calendar.monthrange(year, month)[1]), value)
+    if match := _YEAR_END.fullmatch(text):
+        return _make_date(match["year"], "12", "31", value)
     if _CHINESE_MONTH_ONLY.fullmatch(text):
         raise ValueError(f"只有年月，没有日：{value!r} (a month without a day is not a date; "
                          f"give the last day, e.g. 2014年6月30日)")

@@ -35,7 +35,7 @@ def test_empty_dates_are_none(value):
 @pytest.mark.parametrize("text, message", [
     ("长期坚持", "不是日期"),
     ("2014年6月", "只有年月"),
-    ("2014年6月底", "只有年月"),
+    ("2014年6月下旬", "只有年月"),  # 月底 is the last day; 下旬 is a span
     ("2014-02-30", "不存在的日期"),
     ("2014-13-01", "不存在的日期"),
     ("2014-6/30", "不是日期"),      # mixed separators are a typo, not a date
@@ -117,3 +117,23 @@ def test_boolean_custom_words_and_failure():
 ])
 def test_normalize_text(value, expected):
     assert normalize_text(value) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2026年6月30日前", dt.date(2026, 6, 30)),
+    ("2026年6月30日之前", dt.date(2026, 6, 30)),
+    ("2026-06-30前", dt.date(2026, 6, 30)),
+    ("2026年12月底前", dt.date(2026, 12, 31)),
+    ("2026年2月底", dt.date(2026, 2, 28)),
+    ("2024年2月末", dt.date(2024, 2, 29)),
+    ("2026年底前", dt.date(2026, 12, 31)),
+    ("２０２６年底", dt.date(2026, 12, 31)),
+])
+def test_deadlines_written_as_by_a_date_or_the_end_of_a_month_or_year(text, expected):
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize("text", ["2026年6月", "2026年6月前", "2026年6月下旬", "2026年13月底", "前"])
+def test_a_month_without_its_end_is_still_not_a_date(text):
+    with pytest.raises(ValueError):
+        parse_date(text)
