@@ -17,6 +17,7 @@ from pathlib import Path
 from etl.config import Config, load_config
 from etl.errors import ConfigError, EtlError
 from etl.files import replace_folder
+from etl.manifests import canonical_json
 
 STAGES = ("extract", "validate", "transform", "metrics", "snapshot", "render", "build")
 
@@ -131,8 +132,7 @@ def write_changes(config: Config) -> Path:
         target.unlink(missing_ok=True)
         return target
     changes = _stage("diff").compare(config.snapshots_dir / previous["snapshot_id"], staged)
-    target.write_text(json.dumps(changes, ensure_ascii=False, sort_keys=True, indent=1) + "\n",
-                      encoding="utf-8")
+    target.write_bytes(canonical_json(changes))
     return target
 
 

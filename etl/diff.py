@@ -14,7 +14,7 @@ import pandas as pd
 
 from etl import figures, schema, tables
 from etl.errors import DiffError
-from etl.manifests import MANIFEST, chain, read_manifest, sha256_hex
+from etl.manifests import MANIFEST, canonical_json, chain, read_manifest, sha256_hex
 
 TITLE_LENGTH = 40  # characters of description standing in for a missing title
 
@@ -393,7 +393,7 @@ def format_markdown(result: dict) -> str:
 
 
 def format_json(result: dict) -> str:
-    return json.dumps(result, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+    return canonical_json(result).decode("utf-8")
 
 
 FORMATS = {"text": format_text, "markdown": format_markdown, "json": format_json}

@@ -10,6 +10,7 @@ from pathlib import Path
 from etl import schema
 from etl.errors import Location, SourceError
 from etl.files import replace_folder
+from etl.manifests import canonical_json
 from etl.formats import public_url
 from etl.sources import RawTable, header_key, read_source
 
@@ -144,9 +145,7 @@ def run(config) -> Path:
             for handle in outputs.values():
                 handle.close()
         entries.sort(key=lambda entry: (entry["name"], entry.get("sheet", "")))
-        (staged / "sources.json").write_text(
-            json.dumps(entries, ensure_ascii=False, sort_keys=True, indent=1) + "\n",
-            encoding="utf-8", newline="\n")
+        (staged / "sources.json").write_bytes(canonical_json(entries))
         replace_folder(staged, target)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)

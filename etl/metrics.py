@@ -324,8 +324,8 @@ def compute(issues: pd.DataFrame, feedback: pd.DataFrame, *, as_of: dt.date, thr
 
 
 def to_json(metrics: dict) -> str:
-    """The one spelling of metrics.json, so equal figures give equal bytes."""
-    return json.dumps(metrics, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+    """The one spelling of metrics.json (manifests.canonical_json), so equal figures give equal bytes."""
+    return manifests.canonical_json(metrics).decode("utf-8")
 
 
 def _read_feedback(folder: Path) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import pandas as pd
 from etl import redact, schema, tables
 from etl.config import Config
 from etl.errors import EtlError
+from etl.manifests import canonical_json
 
 # Free text that a person typed: redacted before anything else sees it.  owner is a name
 # that is private by default, but a config may publish it, and staff type phone numbers
@@ -106,6 +107,5 @@ def run(config: Config) -> Path:
     }
     for table, frame in (("issues", issues), ("feedback", feedback)):
         tables.write_table(frame, out_dir / f"{table}.csv", table, config.published_fields[table])
-    (out_dir / "report.json").write_text(
-        json.dumps(report, ensure_ascii=False, sort_keys=True, indent=1) + "\n", encoding="utf-8")
+    (out_dir / "report.json").write_bytes(canonical_json(report))
     return out_dir

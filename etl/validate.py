@@ -11,6 +11,7 @@ from pathlib import Path
 from etl import safepath, schema, values
 from etl.config import Config
 from etl.errors import Location, Problem, UnsafePath, ValidationFailed
+from etl.manifests import canonical_json
 
 # A deadline cell holding words instead of a date is a note such as 长期坚持, not a mistake;
 # a cell with digits that still is no date is a typo worth stopping for.
@@ -295,8 +296,7 @@ def run(config: Config) -> Path:
         "rows": {table: len(rows) for table, rows in records.items()},
         "rejected": len(rejected),
     }
-    (out_dir / "report.json").write_text(
-        json.dumps(report, ensure_ascii=False, sort_keys=True, indent=1) + "\n", encoding="utf-8")
+    (out_dir / "report.json").write_bytes(canonical_json(report))
     _write_rejected(out_dir / "rejected_rows.csv", rejected)
     if report["errors"]:
         raise ValidationFailed(problems, report_path=str(out_dir))
