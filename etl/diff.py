@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import re
@@ -101,13 +100,11 @@ def _load_table(folder: Path, table: str) -> tuple[pd.DataFrame, list[str]]:
     path = folder / f"{table}.csv"
     if not path.is_file():
         return pd.DataFrame(columns=schema.field_names(table)), []
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        header = next(csv.reader(handle), [])
+    header = tables.read_header(path)
     frame = tables.read_table(path, table)
-    key = schema.PRIMARY_KEYS[table]
-    repeated = sorted(set(frame.loc[frame[key].duplicated(), key].astype(str)))
+    repeated = tables.repeated_keys(frame, table)
     if repeated:
-        raise DiffError(f"{path} repeats {key} {', '.join(repeated[:10])}",
+        raise DiffError(f"{path} repeats {schema.PRIMARY_KEYS[table]} {', '.join(repeated[:10])}",
                         hint="a snapshot must have unique keys; this one was not made by "
                              "`python -m etl publish` or was edited")
     return frame, header

@@ -70,12 +70,6 @@ def _read_json(path: Path):
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
-def _published(path: Path) -> list[str]:
-    """Columns actually in the canonical CSV: a column the config does not publish never shows."""
-    with path.open(encoding="utf-8-sig") as handle:
-        return handle.readline().strip().split(",")
-
-
 def chart_block(name: str, title: str, alt: str, svg: str, headings: list[str], rows: list,
                 out: Path, src: str) -> dict:
     (out / f"{name}.svg").write_text(svg, encoding="utf-8")
@@ -181,7 +175,8 @@ def run(config) -> Path:
         raise BuildError(f"{work / 'metrics.json'} is missing", hint="run the metrics stage first")
     text = load_text(config.language)
     issues_path = work / "tables" / "issues.csv"
-    published = _published(issues_path)
+    # The columns actually in the canonical CSV: a field the config does not publish never shows.
+    published = tables.read_header(issues_path)
     issues = pages.issue_records(tables.read_table(issues_path, "issues"), published)
     site = _Site(config, metrics, text, environment(metrics, text, config.language), pages_dir,
                  issues, published)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
@@ -25,8 +24,7 @@ FRICTIONLESS_TYPES = {"string": "string", "integer": "integer", "number": "numbe
 
 
 def _published_columns(path: Path, table: str) -> list[str]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        header = next(csv.reader(handle), [])
+    header = tables.read_header(path)
     unknown = [name for name in header if name not in schema.field_names(table)]
     if unknown:
         raise SnapshotError(f"{path} has unknown columns {unknown}",
@@ -43,9 +41,9 @@ def _load_table(work_dir: Path, table: str, config) -> tuple[pd.DataFrame, list[
         raise SnapshotError(f"{path} is missing", hint="run `python -m etl transform` first")
     columns = _published_columns(path, table)
     frame = tables.read_table(path, table)
-    key = schema.PRIMARY_KEYS[table]
-    duplicated = sorted(set(frame.loc[frame[key].duplicated(), key].astype(str)))
+    duplicated = tables.repeated_keys(frame, table)
     if duplicated:
+        key = schema.PRIMARY_KEYS[table]
         raise SnapshotError(f"{path} repeats {key} {', '.join(duplicated[:10])}",
                             hint="ids must be unique; fix the source and publish again")
     return frame, columns

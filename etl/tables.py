@@ -93,6 +93,18 @@ def write_table(frame: pd.DataFrame, path: Path, table: str, columns: list[str] 
     return path
 
 
+def read_header(path: Path) -> list[str]:
+    """The columns a canonical CSV holds, in file order: the fields that were published."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return next(csv.reader(handle), [])
+
+
+def repeated_keys(frame: pd.DataFrame, table: str) -> list[str]:
+    """Key values that occur more than once, sorted; a canonical table has none."""
+    key = schema.PRIMARY_KEYS[table]
+    return sorted(set(frame.loc[frame[key].duplicated(), key].astype(str)))
+
+
 def read_table(path: Path, table: str) -> pd.DataFrame:
     """Read a canonical CSV back into typed columns (dates as datetime.date, text restored)."""
     types = schema.field_types(table)
