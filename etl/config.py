@@ -87,6 +87,11 @@ class Config:
     def base_dir(self) -> Path:
         return self.path.parent
 
+    def source_key(self, source: Source) -> str:
+        """The config key of a source, for hints that say what to change: `sources[2]`."""
+        index = next((i for i, s in enumerate(self.sources) if s is source), None)
+        return f"sources[{index}]" if index is not None else f"source {source.name}"
+
 
 DEFAULT_PUBLISHED = {
     "issues": [f.name for f in schema.ISSUE_FIELDS if f.public],

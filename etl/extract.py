@@ -20,11 +20,6 @@ def _dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _config_key(config, source) -> str:
-    index = next((i for i, s in enumerate(config.sources) if s is source), None)
-    return f"sources[{index}]" if index is not None else f"source {source.name}"
-
-
 def map_columns(table: RawTable, table_name: str, columns: dict[str, str],
                 source_columns: dict[str, str] | None = None,
                 config_key: str = "") -> tuple[dict[int, str], list[str]]:
@@ -133,7 +128,7 @@ def run(config) -> Path:
         entries = []
         try:
             for source in config.sources:
-                config_key = _config_key(config, source)
+                config_key = config.source_key(source)
                 columns = config.columns.get(source.table, schema.DEFAULT_COLUMNS[source.table])
                 for table in read_source(source, config):
                     mapped, unmapped = map_columns(table, source.table, columns, source.columns,

@@ -396,8 +396,7 @@ def read_bytes(data: bytes, *, name: str, source_name: str, fmt: str = "auto", s
 def read_source(source, config) -> list[RawTable]:
     """Read one configured source (file or URL) into its raw table(s)."""
     known = set(config.columns.get(source.table, {})) | set(source.columns)
-    index = next((i for i, s in enumerate(config.sources) if s is source), None)
-    key = f"sources[{index}]" if index is not None else f"source {source.name}"
+    key = config.source_key(source)
     if source.kind == "file":
         path = source.path
         try:
