@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from pathlib import Path
 
@@ -268,12 +267,9 @@ def snapshot_entries(folders: list[Path]) -> list[dict]:
             info = listed.get(name, {})
             files.append({"name": name, "href": f"snapshots/{folder.name}/{name}",
                           "bytes": str(info.get("bytes", (folder / name).stat().st_size)),
-                          "sha256": info.get("sha256") or file_sha256(folder / name)})
+                          "sha256": info.get("sha256")
+                          or manifests.sha256_hex((folder / name).read_bytes())})
         entries.append({"id": folder.name, "latest": index == 0, "as_of": manifest.get("as_of", ""),
                         "row_counts": sorted(manifest.get("row_counts", {}).items()),
                         "files": files})
     return entries
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
