@@ -95,8 +95,8 @@ def measure(issues: int, keep: bool) -> dict:
         staged = config.work_dir / "stage" / "site"
         steps = {name: functools.partial(cli.run_stage, name, config, log=lambda *_: None)
                  for name in cli.STAGES}
-        steps["snapshot"] = lambda: (cli.run_stage("snapshot", config, log=lambda *_: None),
-                                     cli.write_changes(config))
+        steps["snapshot"] = lambda: cli.write_changes(
+            config, cli.run_stage("snapshot", config, log=lambda *_: None))
         steps["scan"] = lambda: cli._stage("scan").run(staged)
         steps["verify"] = lambda: cli.verify_site(staged)
         steps["commit"] = lambda: (cli._stage("snapshot").commit(config),

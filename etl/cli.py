@@ -17,7 +17,7 @@ from pathlib import Path
 from etl.config import Config, load_config
 from etl.errors import ConfigError, EtlError
 from etl.files import replace_folder
-from etl.manifests import canonical_json
+from etl.manifests import canonical_json, read_manifest
 
 STAGES = ("extract", "validate", "transform", "metrics", "snapshot", "render", "build")
 
@@ -108,9 +108,9 @@ def _publish(config: Config, log, snapshot_only: bool) -> Path:
     _check_site_dir(config.site_dir)
     shutil.rmtree(config.work_dir / "stage", ignore_errors=True)
     for name in STAGES:
-        run_stage(name, config, log)
+        result = run_stage(name, config, log)
         if name == "snapshot":
-            write_changes(config)
+            write_changes(config, result)
     staged_site = config.work_dir / "stage" / "site"
     _stage("scan").run(staged_site)
     log("scan       no personal data found in the built site")
@@ -122,12 +122,10 @@ def _publish(config: Config, log, snapshot_only: bool) -> Path:
     return config.site_dir
 
 
-def write_changes(config: Config) -> Path:
+def write_changes(config: Config, staged: Path) -> Path:
     """Compare the staged snapshot with its predecessor for the "changes since last publish" page."""
     target = config.work_dir / "changes.json"
-    staged = sorted((config.work_dir / "stage" / "snapshot").iterdir())[-1]
-    manifest = json.loads((staged / "manifest.json").read_text(encoding="utf-8"))
-    previous = manifest.get("previous")
+    previous = read_manifest(staged).get("previous")
     if previous is None:
         target.unlink(missing_ok=True)
         return target

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 from dataclasses import dataclass
@@ -152,10 +153,13 @@ class _Site:
         path.write_text(self.env.get_template(template).render(site=site, **context),
                         encoding="utf-8")
 
+    @functools.cached_property
+    def by_id(self) -> dict[str, dict]:
+        return {issue["issue_id"]: issue for issue in self.issues}
+
     def listed(self, name: str) -> list[dict]:
         """The issues a metrics list names, in the list's order."""
-        by_id = {i["issue_id"]: i for i in self.issues}
-        return [by_id[i] for i in self.metrics.get("lists", {}).get(name, []) if i in by_id]
+        return [self.by_id[i] for i in self.metrics.get("lists", {}).get(name, []) if i in self.by_id]
 
     def table(self, issues: list[dict], extra: list | None = None) -> dict:
         return pages.issue_table(issues, self.published, self.text, extra or [],
