@@ -1,4 +1,4 @@
-"""File-system moves shared by stages: swapping a finished folder in without losing the old one."""
+"""File-system moves shared by stages: a finished folder moved or swapped in whole, never half."""
 
 from __future__ import annotations
 
@@ -10,6 +10,22 @@ from etl.errors import EtlError
 
 def _sibling(target: Path, suffix: str) -> Path:
     return target.with_name(target.name + suffix)
+
+
+def stage_beside(folder: Path, target: Path) -> Path:
+    """folder itself when it is on target's file system, else a copy of it in a hidden sibling
+    of target (`.incoming-<name>`, the original removed): either way one rename finishes the move.
+
+    A rename cannot cross file systems, and a copy straight into target would show half a folder.
+    """
+    if folder.stat().st_dev == target.parent.stat().st_dev:
+        return folder
+    incoming = target.with_name(f".incoming-{target.name}")
+    if incoming.exists():
+        shutil.rmtree(incoming)  # left by an interrupted move
+    shutil.copytree(folder, incoming)
+    shutil.rmtree(folder)
+    return incoming
 
 
 def replace_folder(staged: Path, target: Path) -> None:
@@ -26,14 +42,7 @@ def replace_folder(staged: Path, target: Path) -> None:
             shutil.rmtree(old)
         else:
             old.rename(target)  # an earlier swap died between its renames
-    incoming = staged
-    if staged.stat().st_dev != target.parent.stat().st_dev:
-        # A rename cannot cross file systems: copy beside the target first, then rename there.
-        incoming = target.with_name("." + target.name + ".incoming")
-        if incoming.exists():
-            shutil.rmtree(incoming)
-        shutil.copytree(staged, incoming)
-        shutil.rmtree(staged)
+    incoming = stage_beside(staged, target)
     try:
         if target.exists():
             target.rename(old)

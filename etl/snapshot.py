@@ -14,6 +14,7 @@ from etl import __version__, manifests, schema, tables
 from etl.manifests import (MANIFEST, SIGNATURE, canonical_json, chain, locked, manifest_hash,
                            read_manifest, sha256_hex)
 from etl.errors import SnapshotError
+from etl.files import stage_beside
 
 TABLE_NAMES = ("issues", "feedback")
 TOOL = f"gongshi {__version__}"
@@ -298,15 +299,7 @@ def commit(config) -> Path:
             raise SnapshotError(f"the staged snapshot {source.name} follows {follows}, "
                                 f"but the newest in {snapshots_dir} is now {head}",
                                 hint="another publish committed meanwhile; run the publish again")
-        try:
-            source.rename(target)
-        except OSError:
-            # Different file systems: copy beside the target, then rename, so no half folder
-            # appears; a copy left by an interruption is skipped by chain() and cleared by run().
-            temporary = snapshots_dir / f".incoming-{source.name}"
-            if temporary.exists():
-                shutil.rmtree(temporary)
-            shutil.copytree(source, temporary)
-            temporary.rename(target)
-            shutil.rmtree(source)
+        # A copy left by an interrupted cross-file-system move is skipped by chain() and
+        # cleared by run().
+        stage_beside(source, target).rename(target)
     return target

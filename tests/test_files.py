@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from etl.errors import EtlError
-from etl.files import replace_folder
+from etl.files import replace_folder, stage_beside
 
 
 def folder(path: Path, text: str) -> Path:
@@ -59,6 +59,28 @@ def test_across_file_systems(tmp_path):
         replace_folder(folder(tmp_path / "stage", "new"), target)
         assert (target / "index.html").read_text() == "new"
         assert sorted(p.name for p in shm.iterdir()) == ["site"]
+        assert not (tmp_path / "stage").exists()
+    finally:
+        shutil.rmtree(shm, ignore_errors=True)
+
+
+def test_stage_beside_keeps_a_folder_already_on_the_target_file_system(tmp_path):
+    staged = folder(tmp_path / "stage", "new")
+    (tmp_path / "snapshots").mkdir()
+    assert stage_beside(staged, tmp_path / "snapshots" / "x") == staged
+    assert (staged / "index.html").read_text() == "new"
+
+
+@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="needs /dev/shm")
+def test_stage_beside_copies_into_a_hidden_sibling_across_file_systems(tmp_path):
+    if os.stat("/dev/shm").st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("/dev/shm is on the same file system here")
+    shm = Path("/dev/shm") / f"gongshi-test-beside-{os.getpid()}"
+    shm.mkdir()
+    try:
+        incoming = stage_beside(folder(tmp_path / "stage", "new"), shm / "2026-11-20-abc")
+        assert incoming == shm / ".incoming-2026-11-20-abc"
+        assert (incoming / "index.html").read_text() == "new"
         assert not (tmp_path / "stage").exists()
     finally:
         shutil.rmtree(shm, ignore_errors=True)
