@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl import figures, schema, tables
+from etl import figures, history, schema, tables
 from etl.errors import DiffError
 from etl.manifests import MANIFEST, canonical_json, chain, read_manifest, sha256_hex
 
@@ -175,15 +175,6 @@ def _brief(issue_id: str, row: dict) -> dict:
             "status": row.get("status")}
 
 
-def _deadline_extended(old: dict, new: dict) -> bool:
-    """The metrics stage's rule too (issues.deadline_extended): a later date, or none at all."""
-    if old.get("deadline") is None:
-        return False
-    if new.get("deadline") is None:
-        return True  # a date replaced by a note (or by nothing) is an extension without end
-    return new["deadline"] > old["deadline"]
-
-
 def _shown_number(key: str, value: int | float) -> Decimal:
     """The number a page shows for a figure (percent points for rates), rounded as it prints."""
     if figures.kind(key) == "rate":
@@ -247,7 +238,7 @@ def compare(old_dir: Path, new_dir: Path) -> dict:
             result["status_changes"].append(change)
             if old.get("status") in CLOSED and new.get("status") in REOPENED:
                 result["regressions"].append(change)
-        if _deadline_extended(old, new):
+        if history.deadline_extended(old.get("deadline"), new.get("deadline")):
             result["deadline_extensions"].append({
                 "issue_id": issue_id, "title": title, "old": old.get("deadline"),
                 "new": new.get("deadline"), "new_note": new.get("deadline_note")})

@@ -140,6 +140,18 @@ def is_rerun(past: Past, issues: list[Issue], as_of: dt.date) -> bool:
                                    if issue.deadline is not None})
 
 
+def deadline_extended(first, current) -> bool:
+    """A current deadline later than the first published one, or none at all where one was.
+
+    A date replaced by a note (长期坚持) or by nothing takes the item out of overdue for good:
+    the most extreme extension. One rule for issues.deadline_extended and for `diff`; the two
+    deadlines are dates, or ISO text, alike.
+    """
+    if first is None:
+        return False
+    return current is None or current > first
+
+
 def first_deadlines(issues: list[Issue], history: list[Past]) -> dict[str, dt.date]:
     """Each issue's first published deadline: the oldest snapshot's that has one, else today's."""
     first: dict[str, dt.date] = {}

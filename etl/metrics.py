@@ -76,17 +76,6 @@ def _on_time(issues: list[Issue], deadlines: dict[str, dt.date],
     return (on_time if dates_known else None), with_deadline
 
 
-def _extended(issue: Issue, first_deadline: dt.date | None) -> bool:
-    """A current deadline later than the first published one, or none at all where one was.
-
-    A date replaced by a note (长期坚持) or by nothing takes the item out of overdue for good:
-    the most extreme extension. `diff` counts deadline extensions by the same rule.
-    """
-    if first_deadline is None:
-        return False
-    return issue.deadline is None or issue.deadline > first_deadline
-
-
 def _status_figures(issues: list[Issue], on_time: tuple[int | None, int], as_of: dt.date) -> dict:
     """Counts and rates shared by the whole list and every group, so the two always agree.
 
@@ -127,7 +116,8 @@ def _issue_figures(issues: list[Issue], first: dict[str, dt.date], as_of: dt.dat
     current = {issue.issue_id: issue.deadline for issue in issues if issue.deadline is not None}
     result["rate.on_time_current"] = ratio(*_on_time(issues, current, dates_known))
     result["issues.deadline_extended"] = sum(
-        _extended(issue, first.get(issue.issue_id)) for issue in issues)
+        past_data.deadline_extended(first.get(issue.issue_id), issue.deadline)
+        for issue in issues)
     result["issues.overdue_first_deadline"] = sum(
         _overdue(issue, first.get(issue.issue_id), as_of) for issue in issues)
     result["days.median_to_rectify"] = _median_days(issues)
