@@ -222,10 +222,10 @@ def compare(old_dir: Path, new_dir: Path) -> dict:
     old_issues, old_columns = _load_table(old_dir, "issues")
     new_issues, new_columns = _load_table(new_dir, "issues")
     old_rows, new_rows = _records(old_issues, "issue_id"), _records(new_issues, "issue_id")
-    both = sorted(set(old_rows) & set(new_rows), key=_sort_key)
+    both = sorted(set(old_rows) & set(new_rows), key=schema.id_order)
     result = {
-        "added": [_brief(k, new_rows[k]) for k in sorted(set(new_rows) - set(old_rows), key=_sort_key)],
-        "removed": [_brief(k, old_rows[k]) for k in sorted(set(old_rows) - set(new_rows), key=_sort_key)],
+        "added": [_brief(k, new_rows[k]) for k in sorted(set(new_rows) - set(old_rows), key=schema.id_order)],
+        "removed": [_brief(k, old_rows[k]) for k in sorted(set(old_rows) - set(new_rows), key=schema.id_order)],
         "status_changes": [], "regressions": [], "deadline_extensions": [],
         "unit_changes": [], "owner_changes": [],
     }
@@ -259,19 +259,12 @@ def compare(old_dir: Path, new_dir: Path) -> dict:
         "warnings": warnings,
         "counts": {"issues_old": len(old_rows), "issues_new": len(new_rows),
                    "feedback_old": len(old_ids), "feedback_new": len(new_ids)},
-        "feedback_added": sorted(new_ids - old_ids, key=_sort_key),
-        "feedback_removed": sorted(old_ids - new_ids, key=_sort_key),
+        "feedback_added": sorted(new_ids - old_ids, key=schema.id_order),
+        "feedback_removed": sorted(old_ids - new_ids, key=schema.id_order),
         "figure_changes": figure_changes,
         "figure_values": figure_values,
     })
     return result
-
-
-def _sort_key(identifier: str):
-    # Numeric ids sort as numbers (2 before 10), others after them as text.
-    if identifier.isascii() and identifier.isdigit():
-        return (0, int(identifier), "")
-    return (1, 0, identifier)
 
 
 def has_removals(result: dict) -> bool:

@@ -8,7 +8,6 @@ import dataclasses
 import datetime as dt
 import json
 import math
-import re
 import statistics
 from collections import Counter
 from decimal import Decimal
@@ -41,12 +40,6 @@ def plain_number(value: float | int | None) -> float | int | None:
         return None
     value = float(value)
     return int(value) if value.is_integer() else value
-
-
-def _id_key(issue_id: str) -> tuple:
-    # Natural order (2 before 10) with the raw id last, so the order is total and stable.
-    parts = re.split(r"(\d+)", issue_id)
-    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts)), issue_id
 
 
 def _pending(issue: Issue) -> bool:
@@ -155,7 +148,7 @@ def _deadline_buckets(issues: list[Issue], as_of: dt.date
 
     def by_deadline(items: list[Issue]) -> list[str]:
         # Earliest deadline first: for overdue items that is the most days late.
-        ordered = sorted(items, key=lambda issue: (issue.deadline, _id_key(issue.issue_id)))
+        ordered = sorted(items, key=lambda issue: (issue.deadline, schema.id_order(issue.issue_id)))
         return [issue.issue_id for issue in ordered]
 
     lists = {"overdue": by_deadline(buckets["overdue"]), "due_10": by_deadline(buckets["within_10"]),
@@ -275,7 +268,7 @@ def compute(issues: pd.DataFrame, feedback: pd.DataFrame, *, as_of: dt.date, thr
     since = past_data.unchanged_since(records, earlier, as_of)
     stale = [issue for issue in records if _pending(issue) and since[issue.issue_id] < as_of
              and (as_of - since[issue.issue_id]).days >= 7 * stale_weeks]
-    stale.sort(key=lambda issue: (since[issue.issue_id], _id_key(issue.issue_id)))
+    stale.sort(key=lambda issue: (since[issue.issue_id], schema.id_order(issue.issue_id)))
     flat["issues.stale"] = len(stale)
 
     groups = {kind: _groups(kind, records, opinions, first, as_of, known)
@@ -294,7 +287,7 @@ def compute(issues: pd.DataFrame, feedback: pd.DataFrame, *, as_of: dt.date, thr
                   **_status_counts(past.statuses.values())} for past in earlier]
     snapshots.append({"snapshot_id": None, "as_of": as_of.isoformat(),
                       **_status_counts(issue.status for issue in records)})
-    rework = sorted((issue.issue_id for issue in records if issue.status == "rework"), key=_id_key)
+    rework = sorted((issue.issue_id for issue in records if issue.status == "rework"), key=schema.id_order)
     return {
         "as_of": as_of.isoformat(),
         "parameters": {"satisfaction_threshold": plain_number(threshold),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 STATUSES = ("open", "in_progress", "done", "long_term", "rework")
@@ -192,6 +193,13 @@ BOOLEAN_WORDS = {
     "否": False, "未答复": False, "未答覆": False, "false": False, "no": False, "n": False,
     "0": False,
 }
+
+
+def id_order(identifier: str) -> tuple:
+    """The order ids are listed in everywhere: natural (QH-2 before QH-10), then the raw id, so
+    the order is total and stable."""
+    parts = re.split(r"(\d+)", identifier)
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts)), identifier
 
 
 def field_names(table: str) -> list[str]:

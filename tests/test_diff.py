@@ -253,3 +253,10 @@ def test_items_without_a_title_are_named_by_their_description(tmp_path):
     assert [row["title"] for row in result["status_changes"]] == ["井盖缺失"]
     (added,) = result["added"]
     assert added["title"] == long_text[:39] + "…" and len(added["title"]) == diff.TITLE_LENGTH
+
+
+def test_items_are_listed_in_the_natural_order_every_other_list_uses(tmp_path):
+    old = factory.publish(factory.make_config(tmp_path, "2026-11-01"), [I("QH-1", "open")])
+    new = factory.publish(factory.make_config(tmp_path, "2026-11-20"),
+                          [I("QH-1", "open"), I("QH-10", "open"), I("QH-2", "open"), I("7", "open")])
+    assert [row["issue_id"] for row in diff.compare(old, new)["added"]] == ["7", "QH-2", "QH-10"]
