@@ -42,12 +42,13 @@ verify: $(STAMP) ## Re-check the site CONFIG publishes: hashes, chain and every 
 lint: $(STAMP) ## Check the code for errors pyflakes finds (unused or undefined names, ...)
 	$(VENV)/bin/ruff check --select F,B023 etl tests bench
 
-test: lint ## Run the lint and the test suite (browser tests excluded; see test-browser)
-	$(PY) -m pytest -q -m "not browser" tests
+test: lint ## Run the lint and the tests (browser tests excluded; see test-browser); lists each skip and why
+	$(PY) -m pytest -q -rfEs -m "not browser" tests
 
-SYSTEM_PACKAGES := chromium fonts-wqy-microhei minisign
+# nodejs runs search.js in tests/site/test_search.py; Debian's own package is enough (node 18+).
+SYSTEM_PACKAGES := chromium fonts-wqy-microhei minisign nodejs
 
-system-deps: ## Install Debian packages the tests use: chromium, a CJK font, minisign (needs root)
+system-deps: ## Install Debian packages the tests use: chromium, a CJK font, minisign, node (needs root)
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing; fi
 

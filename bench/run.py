@@ -78,9 +78,11 @@ def plain_mkdocs_build(docs_config: Path, base: Path, as_of: dt.date) -> float:
 
 def measure(issues: int, keep: bool) -> dict:
     """One size, in this process: generate, run every stage, then the plain MkDocs baseline."""
-    from etl import cli, synth
+    from etl import cli, pipeline, snapshot
+    from etl.demo import synth
     from etl.config import load_config
-    from etl.files import replace_folder
+    from etl.ledger.files import replace_folder
+    from etl.privacy import scan
 
     base = Path(tempfile.mkdtemp(prefix=f"gongshi-bench-{issues}-"))
     feedback = round(issues * FEEDBACK_PER_ISSUE)
@@ -94,12 +96,12 @@ def measure(issues: int, keep: bool) -> dict:
         config = load_config(write_config(base, base / "sources"))
         staged = config.work_dir / "stage" / "site"
         steps = {name: functools.partial(cli.run_stage, name, config, log=lambda *_: None)
-                 for name in cli.STAGES}
+                 for name in pipeline.NAMES}
         steps["snapshot"] = lambda: cli.write_changes(
             config, cli.run_stage("snapshot", config, log=lambda *_: None))
-        steps["scan"] = lambda: cli._stage("scan").run(staged)
+        steps["scan"] = lambda: scan.run(staged)
         steps["verify"] = lambda: cli.verify_site(staged)
-        steps["commit"] = lambda: (cli._stage("snapshot").commit(config),
+        steps["commit"] = lambda: (snapshot.commit(config),
                                    replace_folder(staged, config.site_dir))
         for name, step in steps.items():
             # CPU time too: on a shared machine wall time also measures the neighbours.
@@ -167,7 +169,7 @@ def report(results: list[dict], stages: tuple[str, ...]) -> str:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     lines = [f"# Gongshi benchmark {dt.date.today().isoformat()}", "",
              f"Python {platform.python_version()} on {platform.machine()}, {cores} cores usable. "
-             f"Synthetic campaigns from `etl.synth` ({FEEDBACK_PER_ISSUE:.3f} opinions per issue). "
+             f"Synthetic campaigns from `etl.demo.synth` ({FEEDBACK_PER_ISSUE:.3f} opinions per issue). "
              "raw→site = every step of `python -m etl publish` (the stages, the leak scan, "
              "verify and the commit), timed one by one in one fresh process per size; "
              "generate is not counted. "
@@ -201,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.one is not None:
         print(json.dumps(measure(args.one, args.keep)))
         return 0
-    from etl.cli import STAGES
+    from etl.pipeline import NAMES as STAGES
 
     steps = (*STAGES, *PUBLISH_CHECKS)
     results = []

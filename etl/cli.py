@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import fcntl
-import importlib
 import json
 import os
 import shutil
@@ -14,17 +14,14 @@ import sys
 import time
 from pathlib import Path
 
+from etl import config_load, metrics, pipeline, snapshot, verify
 from etl.config import Config, load_config
+from etl.demo import synth
 from etl.errors import ConfigError, EtlError
-from etl.files import replace_folder
-from etl.manifests import canonical_json, read_manifest
-
-STAGES = ("extract", "validate", "transform", "metrics", "snapshot", "render", "build")
-
-
-def _stage(name: str):
-    # Imported on use so one stage's heavy dependencies (Altair, MkDocs) cost nothing elsewhere.
-    return importlib.import_module(f"etl.{name}")
+from etl.ledger import diff
+from etl.ledger.files import replace_folder
+from etl.ledger.manifests import canonical_json, read_manifest
+from etl.privacy import scan
 
 
 def _load(args) -> Config:
@@ -36,26 +33,28 @@ def _load(args) -> Config:
             raise ConfigError([f"--as-of: {args.as_of!r} is not a date like 2026-11-20"])
     config = load_config(args.config, as_of=as_of)
     if getattr(args, "sources_from", None):
-        _read_sources_from(config, Path(args.sources_from))
+        config = _read_sources_from(config, Path(args.sources_from))
     return config
 
 
-def _read_sources_from(config: Config, folder: Path) -> None:
+def _read_sources_from(config: Config, folder: Path) -> Config:
     """Point every file source at the file of the same name in another export folder."""
-    missing = []
+    missing, sources = [], []
     for source in config.sources:
         if source.kind == "file" and source.path is not None:
-            source.path = (folder / source.path.name).resolve()
+            source = dataclasses.replace(source, path=(folder / source.path.name).resolve())
             if not source.path.exists():
                 missing.append(f"sources: {source.name}: {source.path} does not exist")
+        sources.append(source)
     if missing:
         raise ConfigError(missing, path=str(config.path))
+    return config.replace(sources=tuple(sources))
 
 
 def run_stage(name: str, config: Config, log=print) -> Path:
     """Run one stage by name, logging how long it took."""
     started = time.perf_counter()
-    result = _stage(name).run(config)
+    result = pipeline.stage(name).run(config)
     log(f"{name:<10} {time.perf_counter() - started:6.2f}s  -> {result}")
     if name == "validate":
         report = json.loads((result / "report.json").read_text(encoding="utf-8"))
@@ -100,23 +99,23 @@ def _check_site_dir(site_dir: Path) -> None:
 
 def _publish(config: Config, log, snapshot_only: bool) -> Path:
     if snapshot_only:
-        for name in STAGES[:STAGES.index("snapshot") + 1]:
-            run_stage(name, config, log)
-        snapshot_dir = _stage("snapshot").commit(config)
+        for stage in pipeline.through("snapshot"):
+            run_stage(stage.name, config, log)
+        snapshot_dir = snapshot.commit(config)
         log(f"snapshot   {snapshot_dir} (site not rebuilt)")
         return snapshot_dir
     _check_site_dir(config.site_dir)
     shutil.rmtree(config.work_dir / "stage", ignore_errors=True)
-    for name in STAGES:
-        result = run_stage(name, config, log)
-        if name == "snapshot":
+    for stage in pipeline.STAGES:
+        result = run_stage(stage.name, config, log)
+        if stage.name == "snapshot":
             write_changes(config, result)
     staged_site = config.work_dir / "stage" / "site"
-    _stage("scan").run(staged_site)
+    scan.run(staged_site)
     log("scan       no personal data found in the built site")
     verify_site(staged_site)
     log("verify     hashes, chain and every figure on the pages check out")
-    snapshot_dir = _stage("snapshot").commit(config)
+    snapshot_dir = snapshot.commit(config)
     replace_folder(staged_site, config.site_dir)
     log(f"published  {config.site_dir} (snapshot {snapshot_dir.name})")
     return config.site_dir
@@ -129,7 +128,7 @@ def write_changes(config: Config, staged: Path) -> Path:
     if previous is None:
         target.unlink(missing_ok=True)
         return target
-    changes = _stage("diff").compare(config.snapshots_dir / previous["snapshot_id"], staged)
+    changes = diff.compare(config.snapshots_dir / previous["snapshot_id"], staged)
     target.write_bytes(canonical_json(changes))
     return target
 
@@ -149,7 +148,7 @@ def verify_site(site: Path, public_key: Path | None = None) -> None:
 
     `public_key` (obtained out of band) checks the signatures instead of the site's own copy.
     """
-    _stage("verify").run(site, derive=_stage("metrics").derive, public_key=public_key)
+    verify.run(site, derive=metrics.derive, public_key=public_key)
 
 
 def _cmd_verify(args) -> int:
@@ -160,19 +159,29 @@ def _cmd_verify(args) -> int:
 
 
 def _cmd_diff(args) -> int:
-    output, ok = _stage("diff").run(args.old, args.new, fmt=args.format)
+    output, ok = diff.run(args.old, args.new, fmt=args.format)
     sys.stdout.write(output)
     return 0 if ok or not args.fail_on_removed else 1
 
 
 def _cmd_scan(args) -> int:
-    _stage("scan").run(Path(args.site))
+    scan.run(Path(args.site))
     print(f"scanned {args.site}: no personal data found")
     return 0
 
 
 def _cmd_synth(args) -> int:
-    _stage("synth").run_cli(args)
+    synth.run_cli(args)
+    return 0
+
+
+def _cmd_config_reference(args) -> int:
+    text = config_load.reference()
+    if args.write:
+        Path(args.write).write_text(text, encoding="utf-8")
+        print(f"wrote {args.write}")
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -187,39 +196,43 @@ def build_parser() -> argparse.ArgumentParser:
                          help="read each file source from DIR (an earlier export) by file name")
         return sub
 
-    for name in STAGES:
-        with_config(commands.add_parser(name, help=f"run the {name} stage alone")).set_defaults(
-            handler=_cmd_stage)
+    for stage in pipeline.STAGES:
+        with_config(commands.add_parser(stage.name, help=f"{stage.help} (this stage alone)")
+                    ).set_defaults(handler=_cmd_stage)
     publish_parser = with_config(commands.add_parser(
         "publish", help="run every stage and publish atomically"))
     publish_parser.add_argument("--snapshot-only", action="store_true",
                                 help="write the snapshot but do not rebuild the site")
     publish_parser.set_defaults(handler=_cmd_publish)
 
-    verify = commands.add_parser("verify", help="re-check hashes, chain and figures of a site")
-    verify.add_argument("site", nargs="?",
+    verify_parser = commands.add_parser("verify", help="re-check hashes, chain and figures of a site")
+    verify_parser.add_argument("site", nargs="?",
                         help="a built site folder or its copy (default: the config's site_dir)")
-    verify.add_argument("--config", help="YAML config whose site_dir to verify when no SITE is given")
-    verify.add_argument("--public-key", metavar="PATH",
+    verify_parser.add_argument("--config", help="YAML config whose site_dir to verify when no SITE is given")
+    verify_parser.add_argument("--public-key", metavar="PATH",
                         help="minisign public key obtained out of band: checks the signatures, "
                              "and the site's own data/minisign.pub must equal it")
-    verify.set_defaults(handler=_cmd_verify)
+    verify_parser.set_defaults(handler=_cmd_verify)
 
-    diff = commands.add_parser("diff", help="compare two snapshots (folders or URLs)")
-    diff.add_argument("old")
-    diff.add_argument("new")
-    diff.add_argument("--format", choices=("text", "markdown", "json"), default="text")
-    diff.add_argument("--fail-on-removed", action="store_true",
+    diff_parser = commands.add_parser("diff", help="compare two snapshots (folders or URLs)")
+    diff_parser.add_argument("old")
+    diff_parser.add_argument("new")
+    diff_parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    diff_parser.add_argument("--fail-on-removed", action="store_true",
                       help="exit 1 when an item disappeared between the snapshots")
-    diff.set_defaults(handler=_cmd_diff)
+    diff_parser.set_defaults(handler=_cmd_diff)
 
-    scan = commands.add_parser("scan", help="scan a built site for personal data")
-    scan.add_argument("site")
-    scan.set_defaults(handler=_cmd_scan)
+    scan_parser = commands.add_parser("scan", help="scan a built site for personal data")
+    scan_parser.add_argument("site")
+    scan_parser.set_defaults(handler=_cmd_scan)
 
-    synth = commands.add_parser("synth", help="generate a synthetic campaign (demo, bench)")
-    synth.set_defaults(handler=_cmd_synth)
-    _stage("synth").add_arguments(synth)
+    synth_parser = commands.add_parser("synth", help="generate a synthetic campaign (demo, bench)")
+    synth_parser.set_defaults(handler=_cmd_synth)
+    synth.add_arguments(synth_parser)
+    reference_parser = commands.add_parser(
+        "config-reference", help="print every config key with its type, default and meaning")
+    reference_parser.add_argument("--write", metavar="FILE", help="write it to FILE (CONFIG.md)")
+    reference_parser.set_defaults(handler=_cmd_config_reference)
     return parser
 
 

@@ -1,156 +1,224 @@
-"""One YAML config, checked against a typed schema that reports every problem at once."""
+"""One YAML config, declared once as typed, documented options and frozen after loading.
+
+Every option is a field of one of the dataclasses below, made with `option(default, doc)`:
+its annotation is its type, its default is the default, and its doc is the one line the
+config reference (`python -m etl config-reference`, CONFIG.md) prints. The loader, the unknown-key
+check and the reference are all generated from these fields (`etl/config_load.py`), the way
+mkdocs declares its config schema: nothing about an option is written twice.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
-import yaml
+from etl import schema
 
-from etl import manifests, schema
-from etl.errors import ConfigError
-
-SOURCE_KINDS = ("file", "http", "open311", "open311_xml", "csv311")
-FILE_FORMATS = ("auto", "xlsx", "xls", "xlsm", "ods", "csv", "json", "xml")
+# The site languages: the one list every other module reads (templates/text.yml has a block
+# for each, and content/<language>/ its hand-written pages).
 LANGUAGES = ("zh", "en")
+FILE_FORMATS = ("auto", "xlsx", "xls", "xlsm", "ods", "csv", "json", "xml")
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "site_data" / "gongshi.yml"
 
 
-@dataclass
+def option(default: Any, doc: str, **rules: Any):
+    """One config option: its default and its one-line doc, plus rules the loader applies.
+
+    rules: `choices` (allowed values), `minimum`/`maximum` (numbers), `required`,
+    `example` (for the reference), `relative` (a path under the config's folder).
+    A list or mapping default is frozen into a tuple or read-only mapping.
+    """
+    metadata = {"doc": doc, **rules}
+    if isinstance(default, (list, tuple)):
+        frozen = tuple(default)
+        return field(default_factory=lambda: frozen, metadata=metadata)
+    if isinstance(default, Mapping):
+        items = dict(default)
+        return field(default_factory=lambda: MappingProxyType(dict(items)), metadata=metadata)
+    if dataclasses.is_dataclass(default):
+        return field(default_factory=lambda: default, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+def internal(default: Any = None):
+    """A field set by the loader, not read from YAML (the config file's own path)."""
+    return field(default=default, metadata={"internal": True})
+
+
+def _source_kinds() -> tuple[str, ...]:
+    from etl.read.adapters import KINDS  # the adapter registry names the feed kinds
+    return ("file", "http", *KINDS)
+
+
+@dataclass(frozen=True)
 class HttpOptions:
     """How an HTTP source is fetched; defaults suit a slow county server."""
 
-    timeout_seconds: float = 20.0
-    retries: int = 3
-    backoff_seconds: float = 1.0
-    max_bytes: int = 50 * 1024 * 1024
-    content_types: list[str] = field(default_factory=list)
-    headers: dict[str, str] = field(default_factory=dict)
+    timeout_seconds: float = option(20.0, "seconds to wait for each read from the server",
+                                    minimum=0.001)
+    retries: int = option(3, "how many times a failed download is tried again", minimum=0)
+    backoff_seconds: float = option(1.0, "wait before the first retry; doubles each time",
+                                    minimum=0)
+    max_bytes: int = option(50 * 1024 * 1024, "largest download accepted, in bytes", minimum=1)
+    content_types: tuple[str, ...] = option((), "content types accepted besides the format's own",
+                                            example=["text/plain"])
+    headers: Mapping[str, str] = option({}, "extra request headers (never published)",
+                                        example={"Authorization": "Bearer ..."})
 
 
-@dataclass
+@dataclass(frozen=True)
 class Source:
     """One input: a file under the config folder or a URL, feeding one canonical table."""
 
-    name: str
-    table: str = "issues"
-    kind: str = "file"
-    path: Path | None = None
-    url: str = ""
-    format: str = "auto"
-    sheet: str = ""
-    encoding: str = "auto"
-    header_row: int | None = None  # 1-based; None means find it
-    columns: dict[str, str] = field(default_factory=dict)
-    http: HttpOptions = field(default_factory=HttpOptions)
+    name: str = option("", "the source's name in errors and in the snapshot; unique",
+                       example="issues")
+    table: str = option("issues", "the canonical table it feeds", choices=tuple(schema.TABLES))
+    kind: str = option("file", "file or http (a spreadsheet, CSV or JSON), or a feed adapter "
+                       "(open311, open311_xml, csv311)", choices=_source_kinds)
+    path: Path | None = option(None, "the file, relative to the config's folder (kind file)",
+                               relative=True, example="sources/问题整改清单.xlsx")
+    url: str = option("", "the URL (kind http and the feed adapters)",
+                      example="https://data.example.gov.cn/export.csv")
+    format: str = option("auto", "file format; auto sniffs it from the bytes and name",
+                         choices=FILE_FORMATS)
+    sheet: str = option("", "sheet name or number in a workbook; empty: the first sheet that "
+                        "has the known headers")
+    encoding: str = option("auto", "text encoding of CSV/JSON; auto: BOM, UTF-8, then GB18030")
+    header_row: int | None = option(None, "1-based row of the header; empty: found by its names",
+                                    minimum=1)
+    columns: Mapping[str, str] = option({}, "this source's own header -> field mapping, on top "
+                                        "of `columns`", example={"序号": "issue_id"})
+    http: HttpOptions = option(HttpOptions(), "how the URL is fetched")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Claim:
     """A figure quoted in an official report, reconciled against item-level data."""
 
-    label: str
-    metric: str
-    value: float
-    date: dt.date | None = None
-    source: str = ""
+    label: str = option("", "the figure's name as the report words it", required=True,
+                        example="已整改问题")
+    metric: str = option("", "the figure key it is checked against", required=True,
+                         example="issues.done")
+    value: float = option(0.0, "the number the report claims", required=True, example=420)
+    date: dt.date | None = option(None, "the date the report gives for it", example="2026-10-31")
+    source: str = option("", "the report it is quoted from", example="县委办公室《阶段性工作报告》")
 
 
-@dataclass
+@dataclass(frozen=True)
+class Publish:
+    """What is published."""
+
+    fields: Mapping[str, tuple[str, ...]] = option(
+        {table: tuple(f.name for f in fields if f.public) for table, fields in schema.TABLES.items()},
+        "per table, the fields published (an allow-list; complainant fields never are)")
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where publishing writes; relative to the config's folder."""
+
+    work_dir: Path = option(Path("build"), "scratch folder for the stages' files", relative=True)
+    site_dir: Path = option(Path("site"), "the published site, replaced whole on each publish",
+                            relative=True)
+    snapshots_dir: Path = option(Path("snapshots"), "the snapshot chain; never cleared",
+                                 relative=True)
+
+
+@dataclass(frozen=True)
+class Signing:
+    """Optional minisign signatures of every snapshot manifest."""
+
+    minisign_key: Path | None = option(None, "secret key file; its .pub must sit beside it",
+                                       relative=True, example="keys/minisign.key")
+    password_env: str = option("", "environment variable holding the key's password")
+
+
+@dataclass(frozen=True)
 class Config:
-    """The whole validated config; paths are absolute."""
+    """The whole validated config, frozen; paths are absolute."""
 
-    path: Path
-    title: str
-    region: str
-    language: str
-    as_of: dt.date
-    satisfaction_threshold: float
-    sources: list[Source]
-    columns: dict[str, dict[str, str]]
-    status_words: dict[str, str]
-    published_fields: dict[str, list[str]]
-    work_dir: Path
-    site_dir: Path
-    snapshots_dir: Path
-    claims: list[Claim]
-    stale_weeks: int = 8
-    minisign_key: Path | None = None
-    minisign_password_env: str = ""
-    site_url: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    path: Path = internal(Path("gongshi.yml"))
+    title: str = option("整改公示", "the site's title")
+    region: str = option("", "the region or office publishing, shown on every page",
+                         example="清河县")
+    language: str = option("zh", "site language: every UI word, figure label and page",
+                           choices=LANGUAGES)
+    as_of: dt.date = option(dt.date(1970, 1, 1), "the publish date; default SOURCE_DATE_EPOCH "
+                            "(`--as-of` overrides both)", required=True, example="2026-11-20")
+    satisfaction_threshold: float = option(80.0, "satisfaction below this means rework (返工)",
+                                           minimum=0, maximum=100)
+    stale_weeks: int = option(8, "an open item not updated for this many weeks is stale",
+                              minimum=1)
+    site_url: str = option("", "the site's public address; only the 404 page needs it",
+                           example="https://gongshi.example.gov.cn/2026/")
+    sources: tuple[Source, ...] = option((), "the exports and feeds to read", required=True)
+    columns: Mapping[str, Mapping[str, str]] = option(
+        schema.DEFAULT_COLUMNS, "per table, source header -> field; added to the defaults",
+        example={"issues": {"问题序号": "issue_id"}})
+    status_words: Mapping[str, str] = option(
+        {schema.status_key(word): status for word, status in schema.DEFAULT_STATUS_WORDS.items()},
+        "status word -> canonical status; added to the defaults",
+        example={"基本完成": "in_progress"})
+    publish: Publish = option(Publish(), "what is published")
+    paths: Paths = option(Paths(), "where publishing writes")
+    signing: Signing = option(Signing(), "optional minisign signing")
+    claims: tuple[Claim, ...] = option((), "headline figures quoted in official reports")
 
     @property
     def base_dir(self) -> Path:
         return self.path.parent
+
+    @property
+    def work_dir(self) -> Path:
+        return self.paths.work_dir
+
+    @property
+    def site_dir(self) -> Path:
+        return self.paths.site_dir
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.paths.snapshots_dir
+
+    @property
+    def published_fields(self) -> Mapping[str, tuple[str, ...]]:
+        return self.publish.fields
+
+    @property
+    def minisign_key(self) -> Path | None:
+        return self.signing.minisign_key
+
+    @property
+    def minisign_password_env(self) -> str:
+        return self.signing.password_env
 
     def source_key(self, source: Source) -> str:
         """The config key of a source, for hints that say what to change: `sources[2]`."""
         index = next((i for i, s in enumerate(self.sources) if s is source), None)
         return f"sources[{index}]" if index is not None else f"source {source.name}"
 
-
-DEFAULT_PUBLISHED = {
-    "issues": [f.name for f in schema.ISSUE_FIELDS if f.public],
-    "feedback": [f.name for f in schema.FEEDBACK_FIELDS if f.public],
-}
-
-KNOWN_TOP_KEYS = {
-    "title", "region", "language", "as_of", "satisfaction_threshold", "sources", "columns",
-    "status_words", "publish", "paths", "claims", "stale_weeks", "signing", "site_url",
-}
-# A misspelt nested key would silently fall back to a default (an unsigned publish, a site in
-# the wrong folder), so every mapping lists the keys it knows.
-KNOWN_KEYS = {
-    "source": {"name", "table", "kind", "path", "url", "format", "sheet", "encoding",
-               "header_row", "columns", "http"},
-    "http": {"timeout_seconds", "retries", "backoff_seconds", "max_bytes", "content_types",
-             "headers"},
-    "publish": {"fields"},
-    "paths": {"work_dir", "site_dir", "snapshots_dir"},
-    "signing": {"minisign_key", "password_env"},
-    "claim": {"label", "metric", "value", "date", "source"},
-}
-
-
-class _Collector:
-    """Reads typed values from a mapping, recording a problem per bad key instead of raising."""
-
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def get(self, data: dict, key: str, kind: type | tuple, prefix: str, default: Any = None,
-            required: bool = False) -> Any:
-        if key not in data or data[key] is None:
-            if required:
-                self.problems.append(f"{prefix}{key}: required")
-            return default
-        value = data[key]
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-            self.problems.append(f"{prefix}{key}: expected {names}, got {type(value).__name__}")
-            return default
-        return value
-
-    def known(self, data: dict, keys: set[str], prefix: str) -> None:
-        for key in sorted(set(data) - keys, key=str):
-            self.problems.append(f"{prefix}{key}: unknown key (known: {', '.join(sorted(keys))})")
-
-    def choice(self, data: dict, key: str, choices: tuple, prefix: str, default: str) -> str:
-        value = self.get(data, key, str, prefix, default)
-        if value not in choices:
-            self.problems.append(f"{prefix}{key}: {value!r} is not one of {', '.join(choices)}")
-            return default
-        return value
+    def replace(self, **changes: Any) -> Config:
+        """A copy with some options changed; `paths`/`signing` keys may be given flat."""
+        nested = {"paths": ("work_dir", "site_dir", "snapshots_dir"),
+                  "signing": ("minisign_key", "password_env")}
+        for section, keys in nested.items():
+            inner = {key: changes.pop(key) for key in keys if key in changes}
+            if "minisign_password_env" in changes and section == "signing":
+                inner["password_env"] = changes.pop("minisign_password_env")
+            if inner:
+                changes[section] = dataclasses.replace(getattr(self, section), **inner)
+        return dataclasses.replace(self, **changes)
 
 
 def source_date() -> dt.date | None:
     """The date SOURCE_DATE_EPOCH names, so rebuilds of the same inputs match byte for byte."""
+    from etl.errors import ConfigError
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not epoch:
         return None
@@ -160,228 +228,8 @@ def source_date() -> dt.date | None:
         raise ConfigError([f"SOURCE_DATE_EPOCH: {epoch!r} is not a whole number of seconds"])
 
 
-def _parse_as_of(value: Any, problems: list[str]) -> dt.date:
-    if isinstance(value, dt.datetime):
-        # A time would end up in snapshot ids and folder names ("2026-11-20T10:00:00").
-        problems.append(f"as_of: {value} has a time of day; give the date alone, like 2026-11-20")
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    problems.append(f"as_of: {value!r} is not a date like 2026-11-20")
-    return dt.date(1970, 1, 1)
-
-
-def _read_sources(raw: Any, c: _Collector, base: Path) -> list[Source]:
-    if not isinstance(raw, list) or not raw:
-        c.problems.append("sources: expected a non-empty list of sources")
-        return []
-    sources: list[Source] = []
-    seen: set[str] = set()
-    for index, item in enumerate(raw):
-        prefix = f"sources[{index}]."
-        if not isinstance(item, dict):
-            c.problems.append(f"sources[{index}]: expected a mapping")
-            continue
-        c.known(item, KNOWN_KEYS["source"], prefix)
-        name = c.get(item, "name", str, prefix, f"source{index + 1}")
-        if name in seen:
-            c.problems.append(f"{prefix}name: {name!r} is used twice")
-        seen.add(name)
-        source = Source(
-            name=name,
-            table=c.choice(item, "table", tuple(schema.TABLES), prefix, "issues"),
-            kind=c.choice(item, "kind", SOURCE_KINDS, prefix, "file"),
-            format=c.choice(item, "format", FILE_FORMATS, prefix, "auto"),
-            sheet=str(c.get(item, "sheet", (str, int), prefix, "")),
-            encoding=c.get(item, "encoding", str, prefix, "auto"),
-            header_row=c.get(item, "header_row", int, prefix, None),
-            url=c.get(item, "url", str, prefix, ""),
-            columns={str(k): str(v) for k, v in c.get(item, "columns", dict, prefix, {}).items()},
-        )
-        path = c.get(item, "path", str, prefix, "")
-        if source.kind == "file":
-            if not path:
-                c.problems.append(f"{prefix}path: required for a file source")
-            else:
-                source.path = (base / path).resolve()
-        elif not source.url:
-            c.problems.append(f"{prefix}url: required for a {source.kind} source")
-        elif not source.url.startswith(("http://", "https://")):
-            c.problems.append(f"{prefix}url: {source.url!r} must start with http:// or https://")
-        http = c.get(item, "http", dict, prefix, {})
-        hp = prefix + "http."
-        c.known(http, KNOWN_KEYS["http"], hp)
-        source.http = HttpOptions(
-            timeout_seconds=c.get(http, "timeout_seconds", float, hp, 20.0),
-            retries=c.get(http, "retries", int, hp, 3),
-            backoff_seconds=c.get(http, "backoff_seconds", float, hp, 1.0),
-            max_bytes=c.get(http, "max_bytes", int, hp, 50 * 1024 * 1024),
-            content_types=list(c.get(http, "content_types", list, hp, [])),
-            headers={str(k): str(v) for k, v in c.get(http, "headers", dict, hp, {}).items()},
-        )
-        for target in source.columns.values():
-            if target not in schema.field_names(source.table):
-                c.problems.append(f"{prefix}columns: {target!r} is not a field of {source.table}")
-        sources.append(source)
-    return sources
-
-
-def _read_published(publish: dict, c: _Collector) -> dict[str, list[str]]:
-    result = {}
-    fields = c.get(publish, "fields", dict, "publish.", {})
-    for table, default in DEFAULT_PUBLISHED.items():
-        chosen = fields.get(table, default)
-        if not isinstance(chosen, list):
-            c.problems.append(f"publish.fields.{table}: expected a list of field names")
-            chosen = default
-        known = schema.field_names(table)
-        for name in chosen:
-            if name not in known:
-                c.problems.append(f"publish.fields.{table}: {name!r} is not a field of {table}")
-            elif name in schema.NEVER_PUBLISHED:
-                c.problems.append(f"publish.fields.{table}: {name!r} identifies a complainant "
-                                  "and is never published")
-        key = schema.PRIMARY_KEYS[table]
-        if key not in chosen:
-            c.problems.append(f"publish.fields.{table}: must include the key {key!r}")
-        result[table] = [n for n in known if n in chosen and n not in schema.NEVER_PUBLISHED]
-    for table in fields:
-        if table not in schema.TABLES:
-            c.problems.append(f"publish.fields.{table}: unknown table")
-    return result
-
-
-def _read_claims(raw: Any, c: _Collector) -> list[Claim]:
-    claims = []
-    for index, item in enumerate(raw or []):
-        prefix = f"claims[{index}]."
-        if not isinstance(item, dict):
-            c.problems.append(f"claims[{index}]: expected a mapping")
-            continue
-        c.known(item, KNOWN_KEYS["claim"], prefix)
-        date_value = item.get("date")
-        if date_value is not None and not isinstance(date_value, dt.date):
-            c.problems.append(f"{prefix}date: {date_value!r} is not a date like 2024-06-30")
-            date_value = None
-        claims.append(Claim(
-            label=c.get(item, "label", str, prefix, "", required=True),
-            metric=c.get(item, "metric", str, prefix, "", required=True),
-            value=c.get(item, "value", float, prefix, 0.0, required=True),
-            date=date_value,
-            source=c.get(item, "source", str, prefix, ""),
-        ))
-    return claims
-
-
 def load_config(path: str | os.PathLike | None = None, *, as_of: dt.date | None = None) -> Config:
     """Read and validate the config; raise ConfigError listing every problem found."""
-    config_path = Path(path or os.environ.get("GONGSHI_CONFIG") or DEFAULT_CONFIG).resolve()
-    try:
-        text = config_path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError([f"file not found: {config_path}"], path=str(config_path))
-    except UnicodeDecodeError:
-        raise ConfigError(["the file is not UTF-8 text"], path=str(config_path))
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"not valid YAML: {exc}"], path=str(config_path))
-    if not isinstance(data, dict):
-        raise ConfigError(["the top level must be a mapping of keys"], path=str(config_path))
-
-    c = _Collector()
-    base = config_path.parent
-    c.known(data, KNOWN_TOP_KEYS, "")
-
-    threshold = c.get(data, "satisfaction_threshold", float, "", 80.0)
-    if not 0 <= threshold <= 100:
-        c.problems.append(f"satisfaction_threshold: {threshold} is outside 0-100")
-    # An explicit date wins: the command line, then the config, then SOURCE_DATE_EPOCH.
-    chosen_as_of = as_of
-    if chosen_as_of is None and data.get("as_of") is not None:
-        chosen_as_of = _parse_as_of(data["as_of"], c.problems)
-    if chosen_as_of is None:
-        chosen_as_of = source_date()
-    if chosen_as_of is None:
-        c.problems.append("as_of: required (or set SOURCE_DATE_EPOCH)")
-        chosen_as_of = dt.date(1970, 1, 1)
-
-    columns = {table: dict(default) for table, default in schema.DEFAULT_COLUMNS.items()}
-    for table, mapping in c.get(data, "columns", dict, "", {}).items():
-        if table not in schema.TABLES or not isinstance(mapping, dict):
-            c.problems.append(f"columns.{table}: expected one of {', '.join(schema.TABLES)} "
-                              "mapping source headers to fields")
-            continue
-        for header, target in mapping.items():
-            if target not in schema.field_names(table):
-                c.problems.append(f"columns.{table}.{header}: {target!r} is not a field of {table}")
-            columns[table][str(header)] = str(target)
-
-    # Keys are schema.status_key(word), the same form validate looks cells up in.
-    status_words = {schema.status_key(word): status
-                    for word, status in schema.DEFAULT_STATUS_WORDS.items()}
-    for word, status in c.get(data, "status_words", dict, "", {}).items():
-        if status not in schema.STATUSES:
-            c.problems.append(f"status_words.{word}: {status!r} is not one of "
-                              f"{', '.join(schema.STATUSES)}")
-        status_words[schema.status_key(word)] = status
-
-    publish = c.get(data, "publish", dict, "", {})
-    paths = c.get(data, "paths", dict, "", {})
-    signing = c.get(data, "signing", dict, "", {})
-    for name, mapping in (("publish", publish), ("paths", paths), ("signing", signing)):
-        c.known(mapping, KNOWN_KEYS[name], f"{name}.")
-    key = c.get(signing, "minisign_key", str, "signing.", "")
-    config = Config(
-        path=config_path,
-        title=c.get(data, "title", str, "", "整改公示"),
-        region=c.get(data, "region", str, "", ""),
-        language=c.choice(data, "language", LANGUAGES, "", "zh"),
-        as_of=chosen_as_of,
-        satisfaction_threshold=threshold,
-        sources=_read_sources(data.get("sources"), c, base),
-        columns=columns,
-        status_words=status_words,
-        published_fields=_read_published(publish, c),
-        work_dir=(base / c.get(paths, "work_dir", str, "paths.", "build")).resolve(),
-        site_dir=(base / c.get(paths, "site_dir", str, "paths.", "site")).resolve(),
-        snapshots_dir=(base / c.get(paths, "snapshots_dir", str, "paths.", "snapshots")).resolve(),
-        claims=_read_claims(c.get(data, "claims", list, "", []), c),
-        stale_weeks=c.get(data, "stale_weeks", int, "", 8),
-        minisign_key=(base / key).resolve() if key else None,
-        minisign_password_env=c.get(signing, "password_env", str, "signing.", ""),
-    )
-    if config.minisign_key is not None:
-        public = manifests.public_key_path(config.minisign_key)
-        if not config.minisign_key.is_file():
-            c.problems.append(f"signing.minisign_key: {config.minisign_key} does not exist "
-                              "(create a key pair with `minisign -G`, or remove the key)")
-        elif not public.is_file():
-            c.problems.append(f"signing.minisign_key: the public key {public} is missing beside "
-                              "it (the site publishes it so anyone can check the signatures)")
-    # Only the 404 page needs it: served at any depth, it must link from the site's own root.
-    config.site_url = c.get(data, "site_url", str, "", "")
-    if config.site_url and not config.site_url.startswith(("http://", "https://")):
-        c.problems.append(f"site_url: {config.site_url!r} must start with http:// or https://")
-    _check_folders(config, c.problems)
-    if c.problems:
-        raise ConfigError(c.problems, path=str(config_path))
-    return config
-
-
-def _check_folders(config: Config, problems: list[str]) -> None:
-    """The site and work folders are replaced and cleared on publish: neither may hold the config,
-    the sources or the snapshots."""
-    kept = {"the config's folder": config.base_dir, "paths.snapshots_dir": config.snapshots_dir}
-    kept.update({f"sources: {s.name}": s.path.parent for s in config.sources if s.path})
-    for key in ("site_dir", "work_dir"):
-        folder = getattr(config, key)
-        for what, other in kept.items():
-            if folder == other or folder in other.parents:
-                problems.append(f"paths.{key}: {folder} would hold {what} ({other}); publishing "
-                                "replaces or clears it, so give it a folder of its own")
+    from etl.config_load import load
+    return load(Path(path or os.environ.get("GONGSHI_CONFIG") or DEFAULT_CONFIG).resolve(),
+                as_of=as_of)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from etl import schema
 from etl.errors import Location, SourceError
-from etl.files import replace_folder
-from etl.manifests import canonical_json
-from etl.formats import public_url
-from etl.sources import RawTable, header_key, read_source
+from etl.ledger.files import replace_folder
+from etl.ledger.manifests import canonical_json
+from etl.read.formats import public_url
+from etl.read.sources import RawTable, header_key, read_source
 
 
 def _dumps(value) -> str:

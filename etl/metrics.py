@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl import figures as figure_text
-from etl import history as past_data
-from etl import manifests, schema
+from etl.site import figures as figure_text
+from etl.ledger import history as past_data
+from etl import schema
+from etl.ledger import manifests
 from etl.errors import EtlError
-from etl.history import Issue, Opinion
-from etl.safepath import slug
-from etl.tables import read_table
+from etl.ledger.history import Issue, Opinion
+from etl.privacy.safepath import slug
+from etl.ledger.tables import read_table
 
 METRICS_FILE = "metrics.json"
 # Statuses that still owe work against a deadline; long_term items have no end date to miss.

@@ -12,7 +12,15 @@ import jinja2
 import yaml
 from markupsafe import Markup
 
-from etl import charts, figures, manifests, pages, safepath, schema, search, tables, textsafe
+from etl import schema
+from etl.site import charts
+from etl.site import figures
+from etl.ledger import manifests
+from etl.site import pages
+from etl.privacy import safepath
+from etl.site import search
+from etl.ledger import tables
+from etl.privacy import textsafe
 from etl.errors import BuildError
 
 ROOT = Path(__file__).resolve().parent.parent

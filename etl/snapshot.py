@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl import __version__, manifests, schema, tables
-from etl.manifests import (MANIFEST, SIGNATURE, canonical_json, chain, locked, manifest_hash,
+from etl import __version__, schema
+from etl.ledger import manifests
+from etl.ledger import tables
+from etl.ledger.manifests import (MANIFEST, SIGNATURE, canonical_json, chain, locked, manifest_hash,
                            read_manifest, sha256_hex)
 from etl.errors import SnapshotError
-from etl.files import stage_beside
+from etl.ledger.files import stage_beside
 
 TABLE_NAMES = ("issues", "feedback")
 TOOL = f"gongshi {__version__}"

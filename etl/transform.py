@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl import redact, schema, tables
+from etl import schema
+from etl.privacy import redact
+from etl.ledger import tables
 from etl.config import Config
 from etl.errors import EtlError
-from etl.manifests import canonical_json
+from etl.ledger.manifests import canonical_json
 
 # Free text that a person typed: redacted before anything else sees it.  owner is a name
 # that is private by default, but a config may publish it, and staff type phone numbers

@@ -8,10 +8,12 @@ import re
 import shutil
 from pathlib import Path
 
-from etl import safepath, schema, values
+from etl import schema
+from etl.privacy import safepath
+from etl.read import values
 from etl.config import Config
 from etl.errors import Location, Problem, UnsafePath, ValidationFailed
-from etl.manifests import canonical_json
+from etl.ledger.manifests import canonical_json
 
 # A deadline cell holding words instead of a date is a note such as 长期坚持, not a mistake;
 # a cell with digits that still is no date is a typo worth stopping for.

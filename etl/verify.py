@@ -12,10 +12,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Callable
 
-from etl import figures as figure_text
+from etl.site import figures as figure_text
 from etl.errors import SnapshotError, VerifyFailed
-from etl import manifests
-from etl.manifests import MANIFEST, SIGNATURE, order_chain, sha256_hex
+from etl.ledger import manifests
+from etl.ledger.manifests import MANIFEST, SIGNATURE, order_chain, sha256_hex
 
 PUBLIC_KEY = "minisign.pub"
 MAX_LISTED = 50

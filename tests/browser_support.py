@@ -77,7 +77,7 @@ def latest_issues(site: Path) -> list[dict]:
 
 def issue_page(site: Path, issue_id: str) -> str:
     """Site-relative permalink of an issue, in whichever layout the site was built with."""
-    from etl import safepath
+    from etl.privacy import safepath
     bucket = safepath.bucket(issue_id)
     for candidate in (f"issues/{bucket}.html", f"issues/{bucket}/index.html"):
         if (site / candidate).exists():

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from etl import cli, synth
+from etl import cli
+from etl.demo import synth
 from etl.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent

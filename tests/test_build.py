@@ -13,7 +13,8 @@ from urllib.parse import unquote, urlsplit
 import markupsafe
 import pytest
 
-from etl import build, render, safepath
+from etl import build, render
+from etl.privacy import safepath
 from etl.errors import BuildError
 from test_render import NASTY, make_inputs
 
@@ -143,7 +144,7 @@ def test_broken_page_fails_the_strict_build(built):
 
 def test_site_url_roots_the_404_page_under_a_sub_path(config):
     make_inputs(config)
-    config.site_url = "https://example.gov.cn/gongshi/2026/"
+    config = config.replace(site_url="https://example.gov.cn/gongshi/2026/")
     render.run(config)
     site = build.run(config)
     stylesheets = [value for tag, name, value in _parse(site / "404.html").links

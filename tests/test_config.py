@@ -28,12 +28,12 @@ def test_collects_every_problem(write_config):
     assert problems == [
         "colour: unknown key (known: as_of, claims, columns, language, paths, publish, "
         "region, satisfaction_threshold, signing, site_url, sources, stale_weeks, status_words, title)",
-        "satisfaction_threshold: 180.0 is outside 0-100",
-        "status_words.搁置: 'paused' is not one of open, in_progress, done, long_term, rework",
         "language: 'fr' is not one of zh, en",
+        "satisfaction_threshold: 180.0 is outside 0-100",
         "sources[0].kind: 'ftp' is not one of file, http, open311, open311_xml, csv311",
         "sources[1].name: 'a' is used twice",
         "sources[1].url: required for a http source",
+        "status_words.搁置: 'paused' is not one of open, in_progress, done, long_term, rework",
     ]
 
 
@@ -119,3 +119,42 @@ def test_site_and_work_folders_never_hold_what_publishing_must_keep(write_config
     with pytest.raises(ConfigError) as caught:
         load_config(write_config(paths=paths))
     assert any(p.startswith(f"{key}: ") and "would hold" in p for p in caught.value.problems)
+
+
+def test_config_reference_matches_the_declared_options():
+    """CONFIG.md is generated from etl/config.py; regenerate it with
+    `python -m etl config-reference --write CONFIG.md` after changing an option."""
+    from pathlib import Path
+
+    from etl.config_load import reference
+    assert (Path(__file__).resolve().parent.parent / "CONFIG.md").read_text(encoding="utf-8") \
+        == reference()
+
+
+def test_every_declared_option_is_in_the_reference_and_known_to_the_loader(write_config):
+    import dataclasses
+
+    from etl.config import Config
+    from etl.config_load import options, reference
+    text = reference()
+    for spec in options(Config):
+        assert f"| `{spec.name}` |" in text
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(nonsense=1))
+    known = caught.value.problems[0].split("known: ")[1].rstrip(")").split(", ")
+    assert known == sorted(spec.name for spec in options(Config))
+    assert all(f.metadata.get("doc") for f in options(Config))
+    assert dataclasses.fields(Config)[0].name == "path"  # the one internal field
+
+
+def test_config_is_frozen_after_loading():
+    import dataclasses
+    config = load_config("site_data/gongshi.yml")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.title = "x"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.sources[0].path = None
+    with pytest.raises(TypeError):
+        config.status_words["新词"] = "done"
+    assert config.replace(site_dir=config.base_dir / "public").site_dir == config.base_dir / "public"
+    assert config.site_dir != config.base_dir / "public"

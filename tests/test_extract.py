@@ -167,9 +167,7 @@ def test_cli_reports_missing_file(demo, tmp_path, capsys):
 
 
 def test_http_source_goes_through_fetch(write_config, monkeypatch):
-    import sys
-    import types
-    fake = types.ModuleType("etl.http")
+    from etl.read import http
     calls = []
 
     def fetch(source, cache_dir):
@@ -177,10 +175,7 @@ def test_http_source_goes_through_fetch(write_config, monkeypatch):
         return ("序号,问题描述,责任单位,整改进展\n7,远程,县局,完成\n".encode("gbk"),
                 {"etag": '"abc"', "last_modified": None, "status": 200, "other": 1})
 
-    fake.fetch = fetch
-    monkeypatch.setitem(sys.modules, "etl.http", fake)
-    import etl
-    monkeypatch.setattr(etl, "http", fake, raising=False)
+    monkeypatch.setattr(http, "fetch", fetch)
     config = load_config(write_config(sources=[{"name": "remote", "kind": "http",
                                                 "url": "https://example.org/list.csv"}]))
     folder = extract.run(config)
@@ -195,17 +190,12 @@ def test_http_source_goes_through_fetch(write_config, monkeypatch):
 
 
 def test_published_url_carries_no_credentials(write_config, monkeypatch):
-    import sys
-    import types
+    from etl.read import http
     secret_url = ("https://clerk:pa55word@example.org/export/list.csv?year=2026&api_key=K3Y"
                   "&X-Amz-Signature=S1G&accessToken=T0K&format=csv#access_token=FR4G")
-    fake = types.ModuleType("etl.http")
-    fake.fetch = lambda source, cache_dir: (
+    monkeypatch.setattr(http, "fetch", lambda source, cache_dir: (
         "序号,问题描述,责任单位,整改进展\n7,远程,县局,完成\n".encode("utf-8"),
-        {"etag": None, "last_modified": None, "status": 200})
-    monkeypatch.setitem(sys.modules, "etl.http", fake)
-    import etl
-    monkeypatch.setattr(etl, "http", fake, raising=False)
+        {"etag": None, "last_modified": None, "status": 200}))
     config = load_config(write_config(sources=[{"name": "remote", "kind": "http",
                                                 "url": secret_url}]))
     folder = extract.run(config)

@@ -11,9 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from etl import figures, history, manifests, metrics, schema, tables
+from etl import metrics, schema
+from etl.site import figures
+from etl.ledger import history
+from etl.ledger import manifests
+from etl.ledger import tables
 from etl.errors import EtlError
-from etl.safepath import slug
+from etl.privacy.safepath import slug
 
 AS_OF = dt.date(2026, 11, 20)
 D = dt.date

@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from etl import cli, manifests, synth
+from etl import cli
+from etl.ledger import manifests
+from etl.demo import synth
 from etl.config import load_config
 from etl.errors import EtlError, ValidationFailed, VerifyFailed
-from etl.manifests import chain as snapshot_chain
+from etl.ledger.manifests import chain as snapshot_chain
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 20)

@@ -11,7 +11,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from etl import figures, render, safepath, tables
+from etl import render
+from etl.site import figures
+from etl.privacy import safepath
+from etl.ledger import tables
 from etl.config import load_config
 from etl.errors import BuildError
 
@@ -330,7 +333,7 @@ def test_group_index_rows_are_labelled_cards_linking_to_the_group_page(rendered)
 
 
 def test_claims_are_numbered_from_one():
-    from etl import pages
+    from etl.site import pages
 
     metrics = make_metrics()
     assert [(c["claimed_key"], c["computed_key"]) for c in pages.claims(metrics)] == [

@@ -8,12 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import frictionless  # pinned in requirements.txt: missing is an error, not a skip
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "cases" / "snapshots"))
 import snapshot_factory as factory  # noqa: E402
 
-from etl import manifests, snapshot  # noqa: E402
+from etl import snapshot  # noqa: E402
+from etl.ledger import manifests
 from etl.errors import SnapshotError  # noqa: E402
 
 ISSUES = [
@@ -75,7 +77,6 @@ def test_csv_has_bom_is_sorted_and_defused(tmp_path):
 
 
 def test_datapackage_is_v2_and_frictionless_accepts_it(tmp_path):
-    frictionless = pytest.importorskip("frictionless")
     folder = _publish(tmp_path)
     package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
     assert package["$schema"] == "https://datapackage.org/profiles/2.0/datapackage.json"
@@ -91,7 +92,6 @@ def test_datapackage_is_v2_and_frictionless_accepts_it(tmp_path):
 
 def test_frictionless_rejects_a_bad_status(tmp_path):
     """The validation above can fail: a status outside the enum (hash fixed up) is caught."""
-    frictionless = pytest.importorskip("frictionless")
     folder = _publish(tmp_path)
     copy = shutil.copytree(folder, tmp_path / "copy")
     csv_path = copy / "issues.csv"
@@ -106,7 +106,6 @@ def test_frictionless_rejects_a_bad_status(tmp_path):
 
 
 def test_foreign_key_left_out_when_feedback_links_an_unpublished_issue(tmp_path):
-    frictionless = pytest.importorskip("frictionless")
     feedback = FEEDBACK + [{"feedback_id": "f3", "channel": "热线", "issue_id": "999"}]
     folder = _publish(tmp_path, feedback=feedback)
     package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
@@ -166,7 +165,7 @@ def test_rerun_with_real_metrics_is_a_no_op(tmp_path):
 
 def test_same_day_revert_is_a_new_snapshot_not_a_rerun_of_the_older_one(tmp_path):
     """A, then B (a title edited), then C restoring A's inputs: C follows B, it is not A again."""
-    from etl import pages
+    from etl.site import pages
     edited = [factory.issue("2", "done", title="改过的标题", deadline="2026-06-30",
                             satisfaction=92.5)] + ISSUES[1:]
     first = _publish(tmp_path)
@@ -215,7 +214,7 @@ def test_commit_without_a_staged_snapshot_says_what_to_do(tmp_path):
 def test_a_publish_that_landed_meanwhile_is_noticed(tmp_path, step):
     """Neither the commit nor the site's list of snapshots accepts a staged snapshot that no
     longer follows the newest one."""
-    from etl import pages
+    from etl.site import pages
     config = factory.make_config(tmp_path, "2026-11-20")
     factory.write_inputs(config, ISSUES, FEEDBACK)
     snapshot.run(config)
@@ -356,12 +355,11 @@ def test_signed_manifest_verifies_and_is_deterministic(tmp_path):
     secret, public = _keypair(tmp_path)
     config = factory.make_config(tmp_path, "2026-11-01")
     assert manifests.public_key(config) is None
-    config.minisign_key = secret
+    config = config.replace(minisign_key=secret)
     assert manifests.public_key(config) == public
     signed = []
     for name in ("a", "b"):
-        config = factory.make_config(tmp_path / name, "2026-11-01")
-        config.minisign_key = secret
+        config = factory.make_config(tmp_path / name, "2026-11-01").replace(minisign_key=secret)
         signed.append(factory.publish(config, ISSUES, FEEDBACK))
     signature = signed[0] / "manifest.json.minisig"
     assert signature.read_bytes() == (signed[1] / "manifest.json.minisig").read_bytes()
@@ -378,7 +376,7 @@ def test_signing_with_a_password_from_the_environment(tmp_path, monkeypatch):
     binary = _minisign()
     secret, public = _keypair(tmp_path, password="s3cret")
     config = factory.make_config(tmp_path, "2026-11-01")
-    config.minisign_key, config.minisign_password_env = secret, "GONGSHI_TEST_MINISIGN"
+    config = config.replace(minisign_key=secret, minisign_password_env="GONGSHI_TEST_MINISIGN")
     factory.write_inputs(config, ISSUES, FEEDBACK)
     with pytest.raises(SnapshotError, match="GONGSHI_TEST_MINISIGN is empty"):
         snapshot.run(config)

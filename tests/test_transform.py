@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from etl import tables, transform
+from etl import transform
+from etl.ledger import tables
 from etl.errors import EtlError
 
 

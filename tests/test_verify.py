@@ -14,7 +14,9 @@ sys.path.insert(0, str(Path(__file__).parent / "cases" / "snapshots"))
 import snapshot_factory as factory  # noqa: E402
 from snapshot_factory import span  # noqa: E402
 
-from etl import figures, manifests, metrics, snapshot, verify  # noqa: E402
+from etl import metrics, snapshot, verify  # noqa: E402
+from etl.site import figures
+from etl.ledger import manifests
 from etl.errors import VerifyFailed  # noqa: E402
 
 I = factory.issue
@@ -233,8 +235,7 @@ def _sign_site(tmp_path: Path) -> Path:
                     str(keys / "minisign.key")], check=True, capture_output=True, timeout=60)
     folders = []
     for as_of, issues in (("2026-11-01", FIRST), ("2026-11-20", SECOND)):
-        config = factory.make_config(tmp_path, as_of)
-        config.minisign_key = keys / "minisign.key"
+        config = factory.make_config(tmp_path, as_of).replace(minisign_key=keys / "minisign.key")
         folders.append(factory.publish(config, issues, FEEDBACK))
     site = factory.make_site(tmp_path, folders, {"index.html": HOME})
     shutil.copy(keys / "minisign.pub", site / "data" / "minisign.pub")
@@ -323,7 +324,7 @@ def test_error_message_lists_problems_and_what_to_do(site):
 
 
 def test_default_derive_and_format_come_from_metrics_and_figures(tmp_path, capsys):
-    """With nothing passed (as the CLI does) verify uses etl.metrics.derive and etl.figures."""
+    """With nothing passed (as the CLI does) verify uses etl.metrics.derive and etl.site.figures."""
     from etl import cli
 
     folders = []

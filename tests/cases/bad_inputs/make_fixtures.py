@@ -13,7 +13,7 @@ import random
 import zipfile
 from pathlib import Path
 
-from etl.synth_export import fixed_zip
+from etl.demo.synth_export import fixed_zip
 
 HERE = Path(__file__).resolve().parent
 STAMP = dt.datetime(2026, 11, 20, 17, 30)

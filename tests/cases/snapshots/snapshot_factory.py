@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl import snapshot, tables
-from etl.config import DEFAULT_PUBLISHED, Config
+from etl import snapshot
+from etl.ledger import tables
+from etl.config import Config, Paths
 
 ISSUE_COLUMNS = ["issue_id", "title", "description", "unit", "owner", "deadline",
                  "deadline_note", "status", "satisfaction"]
@@ -20,10 +21,9 @@ def make_config(root: Path, as_of: str, *, snapshots_dir: Path | None = None,
                 work_name: str = "build") -> Config:
     return Config(
         path=root / "gongshi.yml", title="t", region="r", language="zh",
-        as_of=dt.date.fromisoformat(as_of), satisfaction_threshold=80.0, sources=[],
-        columns={}, status_words={}, published_fields=dict(DEFAULT_PUBLISHED),
-        work_dir=root / work_name, site_dir=root / "site",
-        snapshots_dir=snapshots_dir or root / "snapshots", claims=[])
+        as_of=dt.date.fromisoformat(as_of), columns={}, status_words={},
+        paths=Paths(work_dir=root / work_name, site_dir=root / "site",
+                    snapshots_dir=snapshots_dir or root / "snapshots"))
 
 
 def issue(issue_id: str, status: str = "open", **values) -> dict:
@@ -83,7 +83,7 @@ def derive_stub(snapshot_dirs: list[Path]) -> dict:
 
 
 def format_stub(key: str, value) -> str:
-    """Stands in for etl.figures.format_figure: percentages with one decimal, counts plain."""
+    """Stands in for etl.site.figures.format_figure: percentages with one decimal, counts plain."""
     if value is None:
         return "—"
     if key.startswith("rate."):

@@ -1,0 +1,1 @@
+"""The deterministic synthetic campaign behind the demo, the tests and the benchmark."""

@@ -1,0 +1,1 @@
+"""The 台账 of snapshots: manifests, history, canonical tables, diff, folder swaps."""

@@ -1,0 +1,192 @@
+"""The auditor's workbook of a comparison: one sheet per kind of change, same bytes every run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.writer.excel import ExcelWriter
+
+from etl import schema
+from etl.ledger import tables
+from etl.site import figures
+
+# The workbook's own words; the site's language picks them (Chinese unless told otherwise).
+WORDS = {
+    "zh": {
+        "summary": "概况", "item": "项目", "value": "内容", "old_snapshot": "原快照",
+        "new_snapshot": "新快照", "old_as_of": "原数据日期", "new_as_of": "新数据日期",
+        "issues_old": "原问题条数", "issues_new": "现问题条数", "feedback_old": "原意见条数",
+        "feedback_new": "现意见条数", "issues_changed": "内容有变化的问题",
+        "feedback_changed": "内容有变化的意见", "rows": "条数",
+        "added": "新增问题", "removed": "删除的问题", "id_changes": "编号变更",
+        "field_changes": "字段变化", "status_changes": "状态变化", "regressions": "状态倒退",
+        "deadline_extensions": "整改时限延后", "deadlines_earlier": "整改时限提前",
+        "unit_changes": "责任单位变更", "owner_changes": "责任人变更",
+        "feedback_added": "新增意见", "feedback_removed": "删除的意见",
+        "feedback_changes": "意见变化", "figure_changes": "数字变化", "warnings": "比较提示",
+        "table": "清单", "issues": "问题", "feedback": "意见", "id": "编号", "title": "问题",
+        "unit": "责任单位", "status": "状态", "old": "原来", "new": "现在", "old_id": "原编号",
+        "new_id": "现编号", "similarity": "内容相似度", "field": "字段", "field_name": "字段代码",
+        "new_note": "时限说明", "feedback_id": "意见编号", "figure": "指标", "key": "指标代码",
+        "change": "变化", "warning": "提示", "true": "是", "false": "否",
+    },
+    "en": {
+        "summary": "Summary", "item": "Item", "value": "Value", "old_snapshot": "Old snapshot",
+        "new_snapshot": "New snapshot", "old_as_of": "Old data as of",
+        "new_as_of": "New data as of", "issues_old": "Issues before", "issues_new": "Issues now",
+        "feedback_old": "Opinions before", "feedback_new": "Opinions now",
+        "issues_changed": "Issues with changed content",
+        "feedback_changed": "Opinions with changed content", "rows": "Rows",
+        "added": "Issues added", "removed": "Issues removed", "id_changes": "Changed IDs",
+        "field_changes": "Field changes", "status_changes": "Status changes",
+        "regressions": "Status regressions", "deadline_extensions": "Deadlines extended",
+        "deadlines_earlier": "Deadlines earlier", "unit_changes": "Unit changes",
+        "owner_changes": "Responsible person changes", "feedback_added": "Opinions added",
+        "feedback_removed": "Opinions removed", "feedback_changes": "Opinion changes",
+        "figure_changes": "Figure changes", "warnings": "Comparison notes",
+        "table": "List", "issues": "Issue", "feedback": "Opinion", "id": "ID", "title": "Title",
+        "unit": "Responsible unit", "status": "Status", "old": "Was", "new": "Now",
+        "old_id": "Old ID", "new_id": "New ID", "similarity": "Content similarity",
+        "field": "Field", "field_name": "Field code", "new_note": "Deadline note",
+        "feedback_id": "Opinion ID", "figure": "Figure", "key": "Figure code", "change": "Change",
+        "warning": "Note", "true": "Yes", "false": "No",
+    },
+}
+
+WAS_NOW = ("issue_id", "title", "old", "new")
+# (section, its columns): one sheet each, in this order, after the summary; empty ones stay,
+# headers only, so an auditor sees that a kind of change was looked for and not found.
+SHEETS = (
+    ("removed", ("issue_id", "title", "unit", "status")),
+    ("id_changes", ("table", "old_id", "new_id", "title", "similarity")),
+    ("added", ("issue_id", "title", "unit", "status")),
+    ("field_changes", ("table", "id", "title", "field", "field_name", "old", "new")),
+    ("status_changes", WAS_NOW),
+    ("regressions", WAS_NOW),
+    ("deadline_extensions", ("issue_id", "title", "old", "new", "new_note")),
+    ("deadlines_earlier", WAS_NOW),
+    ("unit_changes", WAS_NOW),
+    ("owner_changes", WAS_NOW),
+    ("feedback_removed", ("feedback_id",)),
+    ("feedback_added", ("feedback_id",)),
+    ("feedback_changes", ("feedback_id", "field", "field_name", "old", "new")),
+    ("figure_changes", ("figure", "key", "old", "new", "change")),
+    ("warnings", ("warning",)),
+)
+WIDE = {"title": 48, "old": 40, "new": 40, "warning": 100, "figure": 24, "field": 16}
+STATUS_COLUMNS = {"removed": ("status",), "added": ("status",), "status_changes": ("old", "new"),
+                  "regressions": ("old", "new")}
+EPOCH = dt.datetime(1980, 1, 1)  # the earliest time a zip entry can carry
+
+
+def cell_text(value) -> str:
+    """A cell's text: no characters XML forbids, and formula triggers defused as in our CSV."""
+    text = "" if value is None else str(value)
+    return tables.defuse(ILLEGAL_CHARACTERS_RE.sub(" ", text))
+
+
+def _field_title(table: str, name: str, language: str) -> str:
+    fields = {f.name: f for f in schema.TABLES[table]}
+    return schema.field_title(fields[name], language) if name in fields else name
+
+
+def _row(section: str, item, columns: tuple, words: dict, language: str) -> list:
+    record = item if isinstance(item, dict) else {columns[0]: item}
+    statuses = schema.status_labels(language)
+    kinds = schema.field_types(record.get("table") or "feedback") if "field" in record else {}
+    row = []
+    for column in columns:
+        value = record.get(column)
+        if column == "table":
+            value = words.get(value, value)
+        elif column == "field_name":
+            value = record.get("field")
+        elif column == "field":
+            value = _field_title(record.get("table") or "feedback", value, language)
+        elif column == "figure":
+            value = figures.label(record.get("key"), language)
+        elif column in ("old", "new") and record.get("field") == "status":
+            value = statuses.get(value, value)
+        elif column in ("old", "new") and kinds.get(record.get("field")) == "boolean":
+            value = words.get(value, value)
+        elif column in STATUS_COLUMNS.get(section, ()):
+            value = statuses.get(value, value)
+        row.append(cell_text(value))
+    return row
+
+
+def _summary(result: dict, words: dict) -> list[list]:
+    counts = result.get("counts", {})
+    rows = [[words["old_snapshot"], result["old"]["snapshot_id"]],
+            [words["new_snapshot"], result["new"]["snapshot_id"]],
+            [words["old_as_of"], result["old"].get("as_of")],
+            [words["new_as_of"], result["new"].get("as_of")]]
+    rows += [[words[name], counts[name]] for name in (
+        "issues_old", "issues_new", "feedback_old", "feedback_new", "issues_changed",
+        "feedback_changed") if name in counts]
+    rows += [[words[section], len(result.get(section, []))] for section, _ in SHEETS]
+    return [[cell_text(label), value if isinstance(value, int) else cell_text(value)]
+            for label, value in rows]
+
+
+def _timestamp(result: dict) -> dt.datetime:
+    """The new snapshot's date: fixed for a comparison, so reruns give the same bytes."""
+    try:
+        stamp = dt.datetime.combine(dt.date.fromisoformat(str(result["new"]["as_of"])), dt.time())
+    except (KeyError, TypeError, ValueError):
+        return EPOCH
+    return max(stamp, EPOCH)
+
+
+class _FixedTimeZip(zipfile.ZipFile):
+    """A zip whose entries all carry one fixed time: ZipFile stamps the clock time otherwise."""
+
+    stamp = EPOCH
+
+    def writestr(self, name, data, compress_type=None, compresslevel=None):
+        if not isinstance(name, zipfile.ZipInfo):
+            name = zipfile.ZipInfo(name, date_time=self.stamp.timetuple()[:6])
+            name.compress_type = zipfile.ZIP_DEFLATED
+            name.external_attr = 0o644 << 16
+        super().writestr(name, data, compress_type, compresslevel)
+
+
+def workbook_bytes(result: dict, language: str = "zh") -> bytes:
+    """The whole comparison as .xlsx bytes: a summary sheet, then one sheet per kind of change."""
+    words = WORDS.get(language, WORDS["zh"])
+    language = language if language in WORDS else "zh"
+    book = Workbook()
+    stamp = _timestamp(result)
+    book.properties.created = book.properties.modified = stamp
+    book.properties.creator = "gongshi"
+    bold = Font(bold=True)
+    summary = book.active
+    summary.title = words["summary"]
+    for row in [[words["item"], words["value"]], *_summary(result, words)]:
+        summary.append(row)
+    sheets = [(summary, (36, 40))]
+    for section, columns in SHEETS:
+        sheet = book.create_sheet(words[section])
+        sheet.append([cell_text(words[c if c != "issue_id" else "id"]) for c in columns])
+        for item in result.get(section, []):
+            sheet.append(_row(section, item, columns, words, language))
+        sheets.append((sheet, tuple(WIDE.get(c, 18) for c in columns)))
+    for sheet, widths in sheets:
+        sheet.freeze_panes = "A2"
+        for index, width in enumerate(widths):
+            letter = chr(ord("A") + index)
+            sheet.column_dimensions[letter].width = width
+            sheet[f"{letter}1"].font = bold
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    buffer = io.BytesIO()
+    archive = _FixedTimeZip(buffer, "w", zipfile.ZIP_DEFLATED)
+    archive.stamp = stamp
+    ExcelWriter(book, archive).save()
+    return buffer.getvalue()

@@ -1,0 +1,1 @@
+"""Personal data and untrusted text: redaction, the leak scan, escaping, safe ids."""

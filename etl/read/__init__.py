@@ -1,0 +1,1 @@
+"""Reading sources: files, formats, HTTP, adapters and cell values."""

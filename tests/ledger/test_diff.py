@@ -1,0 +1,265 @@
+"""Diff: exact text output, removals flagged, chain checks, sites and URLs as inputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cases" / "snapshots"))
+import snapshot_factory as factory  # noqa: E402
+
+from etl import cli, metrics, snapshot  # noqa: E402
+from etl.ledger import tables  # noqa: E402
+from etl.ledger import diff
+from etl.site import figures
+from etl.errors import DiffError  # noqa: E402
+
+CASES = Path(__file__).resolve().parents[1] / "cases" / "snapshots"
+I = factory.issue
+OLD = [I("1", "done", deadline="2026-06-30"), I("2", "in_progress", deadline="2026-06-30"),
+       I("3", "open", deadline="2026-09-30"), I("4", "done", title="已删除|*x*"),
+       I("5", "in_progress", deadline="2026-10-31", unit="县交通局"), I("6", "done", owner="张三"),
+       I("10", "long_term")]
+NEW = [I("1", "rework", deadline="2026-06-30"), I("2", "done", deadline="2026-06-30"),
+       I("3", "open", deadline="2026-12-31"),
+       I("5", "in_progress", deadline_note="长期坚持", unit="县住建局"),
+       I("6", "done", owner="李四"), I("7", "open", title="新问题\n!! REMOVED fake"),
+       I("10", "long_term", deadline="2026-01-01")]
+OLD_FEEDBACK = [{"feedback_id": "f1", "channel": "热线", "replied": True},
+                {"feedback_id": "f2", "channel": "热线"}]
+NEW_FEEDBACK = [{"feedback_id": "f1", "channel": "热线", "replied": True},
+                {"feedback_id": "f3", "channel": "热线", "replied": True}]
+
+
+@pytest.fixture
+def pair(tmp_path) -> tuple[Path, Path]:
+    old = factory.publish(factory.make_config(tmp_path, "2026-11-01"), OLD, OLD_FEEDBACK)
+    new = factory.publish(factory.make_config(tmp_path, "2026-11-20"), NEW, NEW_FEEDBACK)
+    return old, new
+
+
+def test_text_output_is_exact(pair):
+    output, ok = diff.run(pair[0], pair[1])
+    assert output == (CASES / "diff_small.txt").read_text(encoding="utf-8")
+    assert ok is False  # issue 4 and feedback f2 disappeared
+
+
+def test_removed_items_are_flagged_red_in_every_format(pair):
+    text, _ = diff.run(*pair, fmt="text")
+    assert [line for line in text.splitlines() if line.startswith("!! REMOVED")] == [
+        "!! REMOVED issue 4 已删除|*x* [县住建局] done", "!! REMOVED feedback f2"]
+    markdown, _ = diff.run(*pair, fmt="markdown")
+    assert "- 🔴 issue 4 已删除\\|\\*x\\* (县住建局, done)" in markdown
+    assert "- 🔴 feedback f2" in markdown
+    assert "| 7 | 新问题 !! REMOVED fake | 县住建局 | open |" in markdown
+    result = json.loads(diff.run(*pair, fmt="json")[0])
+    assert [row["issue_id"] for row in result["removed"]] == ["4"]
+
+
+def test_compare_finds_each_kind_of_change(pair):
+    result = diff.compare(*pair)
+    assert [row["issue_id"] for row in result["added"]] == ["7"]
+    assert [(c["issue_id"], c["old"], c["new"]) for c in result["status_changes"]] == [
+        ("1", "done", "rework"), ("2", "in_progress", "done")]
+    assert [c["issue_id"] for c in result["regressions"]] == ["1"]
+    assert [(c["issue_id"], c["old"], c["new"], c["new_note"])
+            for c in result["deadline_extensions"]] == [
+        ("3", "2026-09-30", "2026-12-31", None), ("5", "2026-10-31", None, "长期坚持")]
+    assert [(c["old"], c["new"]) for c in result["unit_changes"]] == [("县交通局", "县住建局")]
+    assert [(c["old"], c["new"]) for c in result["owner_changes"]] == [("张三", "李四")]
+    assert result["feedback_added"] == ["f3"] and result["feedback_removed"] == ["f2"]
+    assert result["counts"] == {"issues_old": 7, "issues_new": 7, "feedback_old": 2,
+                                "feedback_new": 2}
+    assert result["figure_changes"] == [
+        {"key": "issues.done", "old": "3", "new": "2", "change": "-1"},
+        {"key": "rate.completion", "old": "42.9%", "new": "28.6%", "change": "-14.3 pt"},
+        {"key": "rate.reply", "old": "50.0%", "new": "100.0%", "change": "+50.0 pt"}]
+    assert result["figure_values"]["rate.completion"] == {"old": 0.428571, "new": 0.285714}
+    assert result["warnings"] == []
+
+
+def test_deadline_extensions_agree_with_metrics(pair):
+    """A date replaced by a note (issue 5) is an extension in the diff and in the figure alike."""
+    old_issues = tables.read_table(pair[0] / "issues.csv", "issues")
+    new_issues = tables.read_table(pair[1] / "issues.csv", "issues")
+    computed = metrics.compute(new_issues, tables.read_table(pair[1] / "feedback.csv", "feedback"),
+                               as_of=dt.date(2026, 11, 20), threshold=80, stale_weeks=8,
+                               claims=[], history=[(dt.date(2026, 11, 1), old_issues)])
+    extensions = diff.compare(*pair)["deadline_extensions"]
+    assert computed["figures"]["issues.deadline_extended"] == len(extensions) == 2
+
+
+def test_figure_changes_are_the_changes_of_the_printed_figures():
+    old = {"rate.completion": 37 / 60, "rate.on_time": 37 / 60, "issues.total": 1000,
+           "days.median_to_rectify": 37.5, "rate.reply": 0.5, "rate.satisfaction": None}
+    new = {"rate.completion": 0.5764, "rate.on_time": 0.617, "issues.total": 2300,
+           "days.median_to_rectify": 40, "rate.reply": None, "rate.satisfaction": 0.25}
+    changes, values = diff._figure_changes(old, new)
+    # 61.666..% -> 57.64% is -4.03 raw, but the pages print 61.7% and 57.6%: -4.1 pt.
+    # rate.on_time prints 61.7% on both sides, so it is not a change at all.
+    assert changes == [
+        {"key": "issues.total", "old": "1,000", "new": "2,300", "change": "+1,300"},
+        {"key": "rate.completion", "old": "61.7%", "new": "57.6%", "change": "-4.1 pt"},
+        {"key": "days.median_to_rectify", "old": "37.5", "new": "40", "change": "+2.5"},
+        {"key": "rate.reply", "old": "50.0%", "new": "—", "change": ""},
+        {"key": "rate.satisfaction", "old": "—", "new": "25.0%", "change": ""}]
+    assert list(values) == [change["key"] for change in changes]
+    assert [c["key"] for c in changes] == [k for k in figures.HEADLINE_KEYS if k in values]
+
+
+def test_changes_page_sections_hold_no_raw_floats(pair):
+    """Every top-level list becomes a page table; a float like 0.0833333333 trips the leak scan."""
+    result = diff.compare(*pair)
+    for name, items in result.items():
+        if isinstance(items, list):
+            for item in items:
+                values = item.values() if isinstance(item, dict) else [item]
+                assert not any(isinstance(v, float) for v in values), (name, item)
+
+
+def test_nothing_removed_is_ok(tmp_path):
+    old = factory.publish(factory.make_config(tmp_path, "2026-11-01"), OLD[:2])
+    new = factory.publish(factory.make_config(tmp_path, "2026-11-20"), OLD[:3])
+    output, ok = diff.run(old, new)
+    assert ok is True and "REMOVED" not in output
+
+
+def test_owner_not_published_on_one_side_is_not_a_change(tmp_path):
+    columns = [c for c in factory.ISSUE_COLUMNS if c != "owner"]
+    old = factory.publish(factory.make_config(tmp_path, "2026-11-01"), OLD)
+    config = factory.make_config(tmp_path, "2026-11-20")
+    factory.write_inputs(config, NEW, issue_columns=columns)
+    snapshot.run(config)
+    new = snapshot.commit(config)
+    assert diff.compare(old, new)["owner_changes"] == []
+
+
+def _rehash(folder: Path) -> None:
+    """Make a tampered head snapshot self-consistent again, so only its content is wrong."""
+    manifest = snapshot.read_manifest(folder)
+    for name in manifest["files"]:
+        data = (folder / name).read_bytes()
+        manifest["files"][name] = {"sha256": snapshot.sha256_hex(data), "bytes": len(data)}
+    (folder / "manifest.json").write_bytes(snapshot.canonical_json(manifest))
+
+
+def test_duplicate_keys_fail(pair):
+    path = pair[1] / "issues.csv"
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines + [lines[1]]))
+    _rehash(pair[1])
+    with pytest.raises(DiffError, match=r"issues.csv repeats issue_id 1\b"):
+        diff.compare(*pair)
+
+
+def test_tampered_file_fails(pair):
+    path = pair[0] / "issues.csv"
+    path.write_bytes(path.read_bytes().replace(b"done", b"open", 1))
+    with pytest.raises(DiffError, match="does not match the SHA-256"):
+        diff.compare(*pair)
+
+
+def test_swapped_order_in_one_folder_is_a_broken_chain(pair):
+    with pytest.raises(DiffError, match="does not descend from"):
+        diff.compare(pair[1], pair[0])
+
+
+def test_edited_old_manifest_breaks_the_chain(pair, tmp_path):
+    old = shutil.copytree(pair[0], tmp_path / "elsewhere" / pair[0].name)
+    (old / "manifest.json").write_bytes((old / "manifest.json").read_bytes() + b"\n")
+    with pytest.raises(DiffError, match="broken chain"):
+        diff.compare(old, pair[1])
+    (pair[0] / "manifest.json").write_bytes((pair[0] / "manifest.json").read_bytes() + b"\n")
+    with pytest.raises(DiffError, match="broken chain"):
+        diff.compare(*pair)
+
+
+def test_separate_folders_that_are_not_adjacent_warn(pair, tmp_path):
+    third = factory.publish(factory.make_config(tmp_path, "2026-11-30"), NEW[:3], NEW_FEEDBACK)
+    assert diff.compare(pair[0], third)["warnings"] == []  # same folder: the walk reaches old
+    old = shutil.copytree(pair[0], tmp_path / "elsewhere" / pair[0].name)
+    output, _ = diff.run(old, third)
+    assert f"warning: not adjacent: {third.name} follows {pair[1].name}, not {pair[0].name}" in output
+
+
+def test_site_folders_use_latest_json(pair, tmp_path):
+    site = factory.make_site(tmp_path, list(pair), {})
+    assert diff.locate(site) == site / "data" / "snapshots" / pair[1].name
+    assert diff.locate(tmp_path / "snapshots") == pair[1]
+    with pytest.raises(DiffError, match="not a snapshot folder"):
+        diff.locate(tmp_path / "build" / "tables")
+
+
+class _Response:
+    def __init__(self, status: int, content: bytes = b""):
+        self.status_code, self.content = status, content
+
+
+def _serve(monkeypatch, root: Path, prefix: str = "https://gongshi.example/") -> list[str]:
+    import requests
+
+    asked = []
+
+    def get(url, timeout):
+        asked.append(url)
+        path = root / url[len(prefix):]
+        return _Response(200, path.read_bytes()) if path.is_file() else _Response(404)
+
+    monkeypatch.setattr(requests, "get", get)
+    return asked
+
+
+def test_urls_are_fetched_and_hash_checked(pair, tmp_path, monkeypatch):
+    site = factory.make_site(tmp_path, list(pair), {})
+    _serve(monkeypatch, site)
+    base = "https://gongshi.example/data/snapshots/"
+    local, _ = diff.run(pair[0], pair[1])
+    remote, ok = diff.run(base + pair[0].name + "/", "https://gongshi.example/")
+    assert remote == local and ok is False
+    (site / "data" / "snapshots" / pair[1].name / "issues.csv").write_bytes(b"\xef\xbb\xbfissue_id\n")
+    with pytest.raises(DiffError, match="does not match the SHA-256 in its manifest"):
+        diff.run(base + pair[0].name, base + pair[1].name)
+
+
+def test_remote_file_names_cannot_escape(pair, tmp_path, monkeypatch):
+    site = factory.make_site(tmp_path, list(pair), {})
+    manifest_path = site / "data" / "snapshots" / pair[0].name / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["files"]["../../evil.csv"] = {"sha256": "0" * 64, "bytes": 1}
+    manifest_path.write_bytes(snapshot.canonical_json(manifest))
+    _serve(monkeypatch, site)
+    with pytest.raises(DiffError, match="unsafe file name"):
+        diff.run("https://gongshi.example/data/snapshots/" + pair[0].name, pair[1])
+
+
+def test_cli_diff_exit_codes(pair, capsys):
+    assert cli.main(["diff", str(pair[0]), str(pair[1])]) == 0
+    assert "!! REMOVED issue 4" in capsys.readouterr().out
+    assert cli.main(["diff", "--fail-on-removed", str(pair[0]), str(pair[1])]) == 1
+    assert cli.main(["diff", str(pair[1]), str(pair[0])]) == 2
+    assert "does not descend from" in capsys.readouterr().err
+
+
+def test_items_without_a_title_are_named_by_their_description(tmp_path):
+    long_text = "城关镇" + "路灯长期不亮，群众夜间出行不便，" * 4
+    old = factory.publish(factory.make_config(tmp_path, "2026-11-01"),
+                          [I("1", "open", title=None, description="井盖缺失")])
+    new = factory.publish(factory.make_config(tmp_path, "2026-11-20"),
+                          [I("1", "done", title=None, description="井盖缺失"),
+                           I("2", "open", title=None, description=long_text)])
+    result = diff.compare(old, new)
+    assert [row["title"] for row in result["status_changes"]] == ["井盖缺失"]
+    (added,) = result["added"]
+    assert added["title"] == long_text[:39] + "…" and len(added["title"]) == diff.TITLE_LENGTH
+
+
+def test_items_are_listed_in_the_natural_order_every_other_list_uses(tmp_path):
+    old = factory.publish(factory.make_config(tmp_path, "2026-11-01"), [I("QH-1", "open")])
+    new = factory.publish(factory.make_config(tmp_path, "2026-11-20"),
+                          [I("QH-1", "open"), I("QH-10", "open"), I("QH-2", "open"), I("7", "open")])
+    assert [row["issue_id"] for row in diff.compare(old, new)["added"]] == ["7", "QH-2", "QH-10"]
