@@ -17,8 +17,8 @@ from pathlib import Path
 from etl import config_load, metrics, pipeline, snapshot, verify
 from etl.config import Config, load_config
 from etl.demo import synth
-from etl.errors import ConfigError, EtlError
-from etl.ledger import diff
+from etl.errors import ConfigError, DiffError, EtlError
+from etl.ledger import diff, removals
 from etl.ledger.files import replace_folder
 from etl.ledger.manifests import canonical_json, read_manifest
 from etl.privacy import scan
@@ -124,12 +124,15 @@ def _publish(config: Config, log, snapshot_only: bool) -> Path:
 def write_changes(config: Config, staged: Path) -> Path:
     """Compare the staged snapshot with its predecessor for the "changes since last publish" page."""
     target = config.work_dir / "changes.json"
+    workbook = target.with_name(diff.WORKBOOK)  # the same changes for auditors; render copies both
     previous = read_manifest(staged).get("previous")
     if previous is None:
         target.unlink(missing_ok=True)
+        workbook.unlink(missing_ok=True)
         return target
     changes = diff.compare(config.snapshots_dir / previous["snapshot_id"], staged)
     target.write_bytes(canonical_json(changes))
+    diff.write_workbook(changes, workbook, language=config.language)
     return target
 
 
@@ -139,7 +142,10 @@ def _cmd_stage(args) -> int:
 
 
 def _cmd_publish(args) -> int:
-    publish(_load(args), snapshot_only=args.snapshot_only)
+    config = _load(args)
+    if args.allow_removals is not None:
+        config = removals.allow(config, args.allow_removals)
+    publish(config, snapshot_only=args.snapshot_only)
     return 0
 
 
@@ -159,8 +165,18 @@ def _cmd_verify(args) -> int:
 
 
 def _cmd_diff(args) -> int:
-    output, ok = diff.run(args.old, args.new, fmt=args.format)
-    sys.stdout.write(output)
+    fmt = args.format or ("xlsx" if args.out and args.out.lower().endswith(".xlsx") else "text")
+    if fmt == "xlsx" and not args.out:
+        raise DiffError("--format xlsx writes a workbook, which is not text for the terminal",
+                        hint="add --out FILE.xlsx")
+    output, ok = diff.run(args.old, args.new, fmt=fmt, language=args.language)
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(output if isinstance(output, bytes) else output.encode("utf-8"))
+        print(f"wrote {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(output)
     return 0 if ok or not args.fail_on_removed else 1
 
 
@@ -203,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
         "publish", help="run every stage and publish atomically"))
     publish_parser.add_argument("--snapshot-only", action="store_true",
                                 help="write the snapshot but do not rebuild the site")
+    publish_parser.add_argument("--allow-removals", metavar="REASON",
+                                help="let this publish drop items the previous snapshot had; "
+                                     "REASON is recorded in the manifest and on the changes page")
     publish_parser.set_defaults(handler=_cmd_publish)
 
     verify_parser = commands.add_parser("verify", help="re-check hashes, chain and figures of a site")
@@ -217,7 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
     diff_parser = commands.add_parser("diff", help="compare two snapshots (folders or URLs)")
     diff_parser.add_argument("old")
     diff_parser.add_argument("new")
-    diff_parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    diff_parser.add_argument("--format", choices=diff.FORMAT_NAMES,
+                             help="text (default), markdown, json, or xlsx (an auditor's "
+                                  "workbook; needs --out, and is the default for --out *.xlsx)")
+    diff_parser.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+    diff_parser.add_argument("--language", choices=diff.LANGUAGES, default="zh",
+                             help="language of the workbook's sheet names and headers")
     diff_parser.add_argument("--fail-on-removed", action="store_true",
                       help="exit 1 when an item disappeared between the snapshots")
     diff_parser.set_defaults(handler=_cmd_diff)

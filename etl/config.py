@@ -140,6 +140,19 @@ class Signing:
 
 
 @dataclass(frozen=True)
+class Removals:
+    """When a publish may drop items the previous snapshot published (etl/ledger/removals.py)."""
+
+    allowed_reason: str = option("", "a standing reason that lets publishes drop items; it is "
+                                 "recorded in the snapshot and shown on the changes page. "
+                                 "`--allow-removals REASON` gives one for a single publish",
+                                 example="合并重复登记的问题")
+    max_drop_share: float = option(0.1, "under allowed_reason, a table's rows may fall by at most "
+                                   "this share; a larger drop needs `--allow-removals`",
+                                   minimum=0, maximum=1)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated config, frozen; paths are absolute."""
 
@@ -168,6 +181,7 @@ class Config:
     publish: Publish = option(Publish(), "what is published")
     paths: Paths = option(Paths(), "where publishing writes")
     signing: Signing = option(Signing(), "optional minisign signing")
+    removals: Removals = option(Removals(), "when a publish may drop published items")
     claims: tuple[Claim, ...] = option((), "headline figures quoted in official reports")
 
     @property

@@ -117,6 +117,10 @@ class DiffError(EtlError):
     """Two snapshots cannot be compared: duplicate keys or a broken chain."""
 
 
+class MetricsShapeError(EtlError):
+    """metrics.json lacks a section or a figure that a page or check reads."""
+
+
 class VerifyFailed(EtlError):
     """A hash, the chain or a figure on a page does not match the data."""
 

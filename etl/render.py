@@ -15,13 +15,15 @@ from markupsafe import Markup
 from etl import schema
 from etl.site import charts
 from etl.site import figures
-from etl.ledger import manifests
+from etl.ledger import diff_page, manifests
 from etl.site import pages
 from etl.privacy import safepath
 from etl.site import search
 from etl.ledger import tables
 from etl.privacy import textsafe
 from etl.errors import BuildError
+from etl.site import words
+from etl.config import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -50,15 +52,8 @@ def environment(metrics: dict, text: dict, language: str = "zh") -> jinja2.Envir
 
 
 def load_text(language: str) -> dict:
-    """The site's words in one language; a language text.yml lacks is an error, never Chinese."""
-    path = TEMPLATES / "text.yml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if language not in data:
-        raise BuildError(f"{path} has no words for language {language!r} (it has "
-                         f"{', '.join(sorted(data))})",
-                         hint=f"set `language` to one of {', '.join(figures.LANGUAGES)}, "
-                              f"or add a {language}: block to {path.name}")
-    return data[language]
+    """The site's words in one language (templates/text.yml through etl/site/words.py)."""
+    return words.words(language)
 
 
 def copy_content(language: str, pages_dir: Path) -> None:
@@ -69,7 +64,7 @@ def copy_content(language: str, pages_dir: Path) -> None:
                          hint=f"add {own.name}/about.md and {own.name}/search.md under {CONTENT}")
 
     def other_languages(directory: str, names: list[str]) -> list[str]:
-        return [n for n in names if Path(directory) == CONTENT and n in figures.LANGUAGES]
+        return [n for n in names if Path(directory) == CONTENT and n in LANGUAGES]
 
     shutil.copytree(CONTENT, pages_dir, dirs_exist_ok=True, ignore=other_languages)
     shutil.copytree(own, pages_dir, dirs_exist_ok=True)
@@ -88,36 +83,36 @@ def chart_block(name: str, title: str, alt: str, svg: str, headings: list[str], 
 
 def home_charts(metrics: dict, text: dict, out: Path, language: str = "zh") -> list[dict]:
     """Funnel, burn-up and status by unit, each with the numbers it plots as a table."""
-    labels = schema.status_labels(language)
-    words = charts.chart_text(language)
+    labels = words.status_labels(language)
+    chart_words = charts.chart_text(language)
     known = metrics["figures"]
     blocks = []
     funnel_keys = {"opinions": "feedback.total", "issues": "issues.total",
                    "rectified": "issues.rectified"}
-    stages = metrics.get("funnel", [])
+    stages = metrics["funnel"]
     if stages:
         labelled = []
         for stage in stages:
             key = funnel_keys.get(stage["stage"])
             labelled.append({"label": figures.label(key, language) if key else stage["stage"],
                              "value": stage["value"], "key": key})
-        svg, _ = charts.funnel(labelled, words)
+        svg, _ = charts.funnel(labelled, chart_words)
         rows = [[s["label"], {"key": s["key"]} if s["key"] in known else str(s["value"])]
                 for s in labelled]
         blocks.append(chart_block("funnel", text["funnel"], text["funnel_alt"], svg,
-                                  [text["funnel"], words["count"]], rows, out, "charts/"))
-    burnup = metrics.get("series", {}).get("burnup", [])
+                                  [text["funnel"], chart_words["count"]], rows, out, "charts/"))
+    burnup = metrics["series"]["burnup"]
     if burnup:
-        svg, points = charts.burnup(burnup, words)
+        svg, points = charts.burnup(burnup, chart_words)
         rows = [[p["date"], str(p["identified"]), str(p["done"])] for p in points]
         blocks.append(chart_block("burnup", text["burnup"], text["burnup_alt"], svg,
-                                  [words["date"], words["identified"], words["done"]],
+                                  [chart_words["date"], chart_words["identified"], chart_words["done"]],
                                   rows, out, "charts/"))
-    units = metrics.get("groups", {}).get("unit", [])
+    units = metrics["groups"]["unit"]
     if units:
         svg, plotted = charts.status_by_unit(
             [{"name": u["name"], "slug": u["slug"], **u["figures"]} for u in units], labels,
-            text=words)
+            text=chart_words)
         # Each row is a unit's own figures, found by its slug (a name may be anything, 其他 too).
         rows = [[row["name"]] + [_figure_cell(known, f"unit.{row['slug']}.{status}", row[status])
                                  for status in charts.STATUS_ORDER] for row in plotted]
@@ -157,7 +152,7 @@ class _Site:
         path = self.pages_dir / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         site = {"title": self.config.title, "region": self.config.region,
-                "as_of": self.metrics.get("as_of", "")}
+                "as_of": self.metrics["as_of"]}
         path.write_text(self.env.get_template(template).render(site=site, **context),
                         encoding="utf-8")
 
@@ -167,7 +162,7 @@ class _Site:
 
     def listed(self, name: str) -> list[dict]:
         """The issues a metrics list names, in the list's order."""
-        return [self.by_id[i] for i in self.metrics.get("lists", {}).get(name, []) if i in self.by_id]
+        return [self.by_id[i] for i in self.metrics["lists"][name] if i in self.by_id]
 
     def table(self, issues: list[dict], extra: list | None = None) -> dict:
         return pages.issue_table(issues, self.published, self.text, extra or [],
@@ -182,9 +177,7 @@ def run(config) -> Path:
     if docs.exists():
         shutil.rmtree(docs)
     pages_dir.mkdir(parents=True)
-    metrics = _read_json(work / "metrics.json")
-    if metrics is None:
-        raise BuildError(f"{work / 'metrics.json'} is missing", hint="run the metrics stage first")
+    metrics = schema.load_metrics(work / "metrics.json")
     text = load_text(config.language)
     issues_path = work / "tables" / "issues.csv"
     # The columns actually in the canonical CSV: a field the config does not publish never shows.
@@ -221,7 +214,7 @@ def _write_groups(site: _Site) -> list[dict]:
     """Units, areas, categories: an index table and a page per group; returns their nav entries."""
     nav_groups = []
     for kind, folder in pages.GROUP_DIRS.items():
-        groups = site.metrics.get("groups", {}).get(kind, [])
+        groups = site.metrics["groups"][kind]
         if kind not in site.published and not groups:
             continue
         heading = site.text[folder]
@@ -256,7 +249,7 @@ def _write_issue_pages(site: _Site) -> None:
 def _write_lists(site: _Site, changes: dict | None) -> None:
     """Overdue, rework, claims and the changes since the last publish."""
     text, metrics, language = site.text, site.metrics, site.language
-    days_late = metrics.get("days_late", {})
+    days_late = metrics["days_late"]
     late = (text["days_late"], lambda issue: str(days_late.get(issue["issue_id"], "")))
     site.write("overdue/index.md", "list.md.j2", heading=text["overdue"],
                intro=text["overdue_intro"],
@@ -270,8 +263,21 @@ def _write_lists(site: _Site, changes: dict | None) -> None:
                                  [score] if "satisfaction" in site.published else []))
     site.write("claims/index.md", "claims.md.j2", claims=pages.claims(metrics))
     issue_ids = {i["issue_id"] for i in site.issues}
-    site.write("changes/index.md", "changes.md.j2",
-               changes=pages.changes(changes, text, issue_ids, metrics["figures"], language))
+    site.write("changes/index.md", "changes.md.j2", changes=diff_page.page(
+        changes, text, issue_ids, metrics["figures"], language,
+        downloads=_copy_changes(site) if changes else []))
+
+
+def _copy_changes(site: _Site) -> list[str]:
+    """changes.json and its workbook into data/, where the changes page offers them in full."""
+    copied = []
+    for name in diff_page.DOWNLOADS:
+        source = site.config.work_dir / name
+        if source.is_file():
+            (site.pages_dir / "data").mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, site.pages_dir / "data" / name)
+            copied.append(name)
+    return copied
 
 
 def _write_history(site: _Site) -> None:
@@ -280,9 +286,9 @@ def _write_history(site: _Site) -> None:
     folder = site.pages_dir / "history"
     folder.mkdir()
     history_charts = []
-    snapshots_series = metrics.get("series", {}).get("snapshots", [])
+    snapshots_series = metrics["series"]["snapshots"]
     if snapshots_series:
-        statuses = schema.status_labels(language)
+        statuses = words.status_labels(language)
         svg, rows = charts.history(snapshots_series, statuses, charts.chart_text(language))
         history_charts.append(chart_block(
             "history", text["history_chart"], text["history_chart_alt"], svg,
@@ -298,7 +304,7 @@ def _write_history(site: _Site) -> None:
             [text["deadline"], text["count_issues"]],
             [[figures.label(k, language), {"key": k}] for k in deadline_keys], folder, ""))
     sections = [{"title": text[name], "table": site.table(site.listed(name))}
-                for name in ("due_10", "due_20", "stale") if name in metrics.get("lists", {})]
+                for name in ("due_10", "due_20", "stale") if name in metrics["lists"]]
     site.write("history/index.md", "history.md.j2", charts=history_charts,
                channels=pages.group_table(metrics, "channel", linked=False, language=language),
                lists=sections)
@@ -324,7 +330,7 @@ def _write_data(site: _Site, report: dict | None) -> None:
 
 def _write_methodology(site: _Site) -> None:
     text, config, language = site.text, site.config, site.language
-    parameters = site.metrics.get("parameters", {})
+    parameters = site.metrics["parameters"]
     site.write("methodology/index.md", "methodology.md.j2",
                parameters=[{"label": text["threshold"], "value": parameters.get(
                                "satisfaction_threshold", config.satisfaction_threshold)},

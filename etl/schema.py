@@ -2,107 +2,67 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
+
+from etl.errors import MetricsShapeError
 
 STATUSES = ("open", "in_progress", "done", "long_term", "rework")
 
-STATUS_LABELS_ZH = {
-    "open": "未启动",
-    "in_progress": "整改中",
-    "done": "已完成",
-    "long_term": "长期坚持",
-    "rework": "返工",
-}
-
-STATUS_LABELS_EN = {
-    "open": "Not started",
-    "in_progress": "In progress",
-    "done": "Completed",
-    "long_term": "Ongoing",
-    "rework": "Rework",
-}
-
-STATUS_LABELS = {"zh": STATUS_LABELS_ZH, "en": STATUS_LABELS_EN}
-
-
-def status_labels(language: str = "zh") -> dict[str, str]:
-    """Canonical status -> the word the site shows for it, in the site's language."""
-    if language not in STATUS_LABELS:
-        raise ValueError(f"language must be one of {', '.join(STATUS_LABELS)}, not {language!r}")
-    return STATUS_LABELS[language]
-
-
 @dataclass(frozen=True)
 class Field:
-    """One canonical column: name, type (string/integer/number/date/boolean), meaning."""
+    """One canonical column: name and type (string/integer/number/date/boolean).
+
+    Its heading in each language is in templates/text.yml (`field_titles`, etl/site/words.py).
+    """
 
     name: str
     type: str
-    title: str
     required: bool = False
     public: bool = True
 
 
 ISSUE_FIELDS: tuple[Field, ...] = (
-    Field("issue_id", "string", "问题编号", required=True),
-    Field("title", "string", "问题标题"),
-    Field("description", "string", "问题描述", required=True),
-    Field("category", "string", "问题类别"),
-    Field("area", "string", "所属区域"),
-    Field("unit", "string", "责任单位", required=True),
-    Field("owner", "string", "责任人", public=False),
-    Field("channel", "string", "来源渠道"),
-    Field("feedback_count", "integer", "意见条数"),
-    Field("identified_on", "date", "梳理日期"),
-    Field("measures", "string", "整改措施"),
-    Field("target", "string", "整改目标"),
-    Field("deadline", "date", "整改时限"),
-    Field("deadline_note", "string", "时限说明"),
-    Field("status", "string", "整改状态", required=True),
-    Field("completed_on", "date", "完成时间"),
-    Field("result", "string", "完成情况"),
-    Field("satisfaction", "number", "满意度"),
-    Field("reply", "string", "答复内容"),
-    Field("replied_on", "date", "答复日期"),
+    Field("issue_id", "string", required=True),
+    Field("title", "string"),
+    Field("description", "string", required=True),
+    Field("category", "string"),
+    Field("area", "string"),
+    Field("unit", "string", required=True),
+    Field("owner", "string", public=False),
+    Field("channel", "string"),
+    Field("feedback_count", "integer"),
+    Field("identified_on", "date"),
+    Field("measures", "string"),
+    Field("target", "string"),
+    Field("deadline", "date"),
+    Field("deadline_note", "string"),
+    Field("status", "string", required=True),
+    Field("completed_on", "date"),
+    Field("result", "string"),
+    Field("satisfaction", "number"),
+    Field("reply", "string"),
+    Field("replied_on", "date"),
 )
 
 FEEDBACK_FIELDS: tuple[Field, ...] = (
-    Field("feedback_id", "string", "意见编号", required=True),
-    Field("received_on", "date", "收到日期"),
-    Field("channel", "string", "来源渠道", required=True),
-    Field("area", "string", "所属区域"),
-    Field("unit", "string", "承办单位"),
-    Field("replied", "boolean", "是否答复"),
-    Field("replied_on", "date", "答复日期"),
-    Field("issue_id", "string", "归入问题编号"),
-    Field("text", "string", "意见内容", public=False),
-    Field("complainant", "string", "反映人", public=False),
-    Field("contact", "string", "联系方式", public=False),
+    Field("feedback_id", "string", required=True),
+    Field("received_on", "date"),
+    Field("channel", "string", required=True),
+    Field("area", "string"),
+    Field("unit", "string"),
+    Field("replied", "boolean"),
+    Field("replied_on", "date"),
+    Field("issue_id", "string"),
+    Field("text", "string", public=False),
+    Field("complainant", "string", public=False),
+    Field("contact", "string", public=False),
 )
 
 TABLES: dict[str, tuple[Field, ...]] = {"issues": ISSUE_FIELDS, "feedback": FEEDBACK_FIELDS}
 
-# Field.title is the Chinese heading; English pages label issue fields with these instead.
-FIELD_TITLES_EN: dict[str, str] = {
-    "issue_id": "Issue ID", "title": "Title", "description": "Description",
-    "category": "Issue category", "area": "Area", "unit": "Responsible unit",
-    "owner": "Responsible person", "channel": "Source channel", "feedback_count": "Opinions",
-    "identified_on": "Identified on", "measures": "Rectification measures",
-    "target": "Rectification target", "deadline": "Deadline", "deadline_note": "Deadline note",
-    "status": "Status", "completed_on": "Completed on", "result": "Result",
-    "satisfaction": "Satisfaction", "reply": "Reply", "replied_on": "Replied on",
-    "feedback_id": "Opinion ID", "received_on": "Received on", "replied": "Replied",
-    "text": "Opinion", "complainant": "Complainant", "contact": "Contact",
-}
-
-
-def field_title(field: Field, language: str = "zh") -> str:
-    """The heading of a field in the site's language."""
-    if language == "en":
-        return FIELD_TITLES_EN[field.name]
-    status_labels(language)  # rejects an unknown language with the same message
-    return field.title
 PRIMARY_KEYS = {"issues": "issue_id", "feedback": "feedback_id"}
 
 # Columns that identify a complainant are never published, whatever the config says.
@@ -209,3 +169,66 @@ def field_names(table: str) -> list[str]:
 
 def field_types(table: str) -> dict[str, str]:
     return {f.name: f.type for f in TABLES[table]}
+
+
+# --- metrics.json: the figures contract between metrics, render, snapshot, verify and diff ---
+
+# Every section metrics.json has, with its JSON type (see ARCHITECTURE.md, "metrics.json").
+METRICS_SECTIONS: dict[str, type] = {
+    "as_of": str, "parameters": dict, "figures": dict, "groups": dict, "funnel": list,
+    "series": dict, "lists": dict, "days_late": dict, "claims": list,
+}
+METRICS_GROUP_KINDS = ("unit", "area", "category", "channel")
+METRICS_SERIES = ("burnup", "snapshots")
+METRICS_LISTS = ("overdue", "rework", "stale", "due_10", "due_20")
+
+
+class _Strict(dict):
+    """A mapping whose missing key is an error naming what is missing, never a quiet default."""
+
+    def __init__(self, values: dict, what: str, source: str) -> None:
+        super().__init__(values)
+        self.what, self.source = what, source
+
+    def __missing__(self, key):
+        raise MetricsShapeError(f"{self.source}: no {self.what} {key!r}",
+                                hint="rerun `python -m etl metrics` (or publish) so metrics.json "
+                                     "is written by this version of Gongshi")
+
+    def get(self, key, default=None):  # a reader may not ask for a default: the key must exist
+        return self[key]
+
+
+def metrics_shape(data: dict, source: str = "metrics.json") -> dict:
+    """Check metrics.json's shape and return it with strict sections: reading a missing section,
+    figure, group kind, series or list raises MetricsShapeError naming it."""
+    if not isinstance(data, dict):
+        raise MetricsShapeError(f"{source}: expected a JSON object")
+    problems = [f"section {name!r} is missing" for name in METRICS_SECTIONS if name not in data]
+    problems += [f"section {name!r} should be a {kind.__name__}"
+                 for name, kind in METRICS_SECTIONS.items()
+                 if name in data and not isinstance(data[name], kind)]
+    for section, names in (("groups", METRICS_GROUP_KINDS), ("series", METRICS_SERIES),
+                           ("lists", METRICS_LISTS)):
+        if isinstance(data.get(section), dict):
+            problems += [f"{section}.{name} is missing" for name in names if name not in data[section]]
+    if problems:
+        raise MetricsShapeError(f"{source}: " + "; ".join(problems),
+                                hint="rerun `python -m etl metrics` (or publish)")
+    shaped = _Strict(data, "section", source)
+    for section, what in (("figures", "figure"), ("groups", "group kind"), ("series", "series"),
+                          ("lists", "list"), ("parameters", "parameter")):
+        shaped[section] = _Strict(data[section], what, f"{source} {section}")
+    return shaped
+
+
+def load_metrics(path) -> dict:
+    """The one reader of a metrics.json file: parsed, shape-checked, strict (metrics_shape)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MetricsShapeError(f"{path} is missing", hint="run the metrics stage first")
+    except ValueError as error:
+        raise MetricsShapeError(f"{path} is not JSON: {error}")
+    return metrics_shape(data, str(path))

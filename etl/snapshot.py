@@ -11,12 +11,14 @@ from pathlib import Path
 import pandas as pd
 
 from etl import __version__, schema
-from etl.ledger import manifests
-from etl.ledger import tables
+from etl.ledger import build_record, manifests
+from etl.ledger import removals, tables
 from etl.ledger.manifests import (MANIFEST, SIGNATURE, canonical_json, chain, locked, manifest_hash,
                            read_manifest, sha256_hex)
+from etl.config import Removals
 from etl.errors import SnapshotError
 from etl.ledger.files import stage_beside
+from etl.site import words
 
 TABLE_NAMES = ("issues", "feedback")
 TOOL = f"gongshi {__version__}"
@@ -61,7 +63,7 @@ def datapackage(snapshot_id: str, files: dict[str, bytes], columns: dict[str, li
         key = schema.PRIMARY_KEYS[table]
         fields = []
         for name in columns[table]:
-            field = {"name": name, "title": meta[name].title,
+            field = {"name": name, "title": words.field_title(name, "zh"),
                      "type": FRICTIONLESS_TYPES[meta[name].type]}
             constraints = {}
             if meta[name].required or name == key:
@@ -121,6 +123,9 @@ def build_files(config) -> tuple[dict[str, bytes], dict, dict, dict]:
     if metrics_as_of != as_of:
         raise SnapshotError(f"{metrics_path} is for {metrics_as_of}, this publish is for {as_of}",
                             hint="run `python -m etl metrics` again with the same as-of date")
+    # What rebuilding this publish's site needs besides the data; hashed into the id like it.
+    files[build_record.FILE_NAME] = build_record.record_bytes(
+        config, _optional_json(work_dir / "validate" / "report.json"))
     sources_path = work_dir / "extract" / "sources.json"
     try:
         sources = json.loads(_read_input(sources_path, "extract").decode("utf-8"))
@@ -132,6 +137,14 @@ def build_files(config) -> tuple[dict[str, bytes], dict, dict, dict]:
         "files": _file_entries(files),
     }
     return files, manifest, columns, frames
+
+
+def _optional_json(path: Path):
+    """A JSON file's value, or None when it is missing or unreadable (the validate report)."""
+    try:
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except (FileNotFoundError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
 
 
 def _file_entries(files: dict[str, bytes]) -> dict[str, dict]:
@@ -181,13 +194,14 @@ def run(config) -> Path:
     _clear_incoming(snapshots_dir)
     files, manifest, columns, frames = build_files(config)
     committed = chain(snapshots_dir)
-    previous = None
+    previous, removed = None, None
     if committed:
         head = committed[-1]
         head_manifest = read_manifest(head)
         rerun_previous = head_manifest.get("previous")
         if manifests.snapshot_id({**manifest, "previous": rerun_previous}) == head.name:
             previous = rerun_previous  # a rerun of the newest publish keeps its own previous
+            removed = head_manifest.get("removals")  # allowed when it was made; nothing new
         else:
             head_as_of = head_manifest.get("as_of", "")
             if manifest["as_of"] < head_as_of:
@@ -196,7 +210,13 @@ def run(config) -> Path:
                     f"in {snapshots_dir}", hint="publish with an as-of date on or after "
                     f"{head_as_of}; history cannot be rewritten")
             previous = {"snapshot_id": head.name, "manifest_sha256": manifest_hash(head)}
+            # Before anything is staged: a publish that drops published items stops here.
+            removed = removals.check(removals.find(head, frames),
+                                     getattr(config, "removals", None) or Removals(),
+                                     head.name, getattr(config, "language", "zh"))
     snapshot_id = _complete(files, manifest, previous, columns, frames)
+    if removed:
+        manifest["removals"] = removed  # only then, so other manifests keep their bytes
     files[MANIFEST] = canonical_json(manifest)
     existing = snapshots_dir / snapshot_id
 

@@ -9,9 +9,15 @@ import pandas as pd
 from etl import schema
 from etl.ledger import history
 
-# An added item this close to a removed one (mean per-field similarity) is the same item renumbered.
-# With few fields (feedback has seven) one wholly different field already falls below it.
+# An added item whose description is this close to a removed one's (mean similarity over the
+# fields that say what the item is, not how far it has got) is the same item renumbered: an
+# issue may be renumbered and move on (status, reply, deadline) in the same publish.
 NEAR_MATCH = 0.9
+DESCRIPTIVE = {"issues": ("title", "description", "category", "area", "unit", "channel",
+                          "identified_on", "measures", "target"),
+               # Opinions publish no text of their own: dates, channel and unit are shared by
+               # many, so only identical content is taken for the same opinion.
+               "feedback": ()}
 # Near matching compares every disappeared item with every added one; past this many pairs only
 # identical content is matched, and a warning says so.
 MAX_NEAR_PAIRS = 250_000
@@ -78,7 +84,7 @@ def similarity(old: dict, new: dict, fields: list[str], floor: float = 0.0) -> f
     """
     compared = [name for name in fields if old.get(name) is not None or new.get(name) is not None]
     if not compared:
-        return 1.0
+        return 0.0  # nothing to go by is no evidence of sameness
     total, budget = 0.0, len(compared) * (1 - floor)
     for name in compared:
         before, after = old.get(name), new.get(name)
@@ -98,8 +104,9 @@ def similarity(old: dict, new: dict, fields: list[str], floor: float = 0.0) -> f
 
 def match_ids(removed: dict[str, dict], added: dict[str, dict], fields: list[str],
               table: str) -> tuple[list[tuple[str, str, float]], list[str]]:
-    """Pairs (old id, new id, similarity) of a disappeared and an added item with the same or
-    nearly the same content; plus warnings. Identical content first, then the closest pairs."""
+    """Pairs (old id, new id, similarity) of a disappeared and an added item with the same
+    content (all `fields`) or nearly the same description (DESCRIPTIVE); plus warnings.
+    Identical content first, then the closest pairs, each item in one pair at most."""
     pairs, warnings = [], []
     waiting: dict[tuple, list[str]] = {}
     for new_id in sorted(added, key=schema.id_order):
@@ -113,6 +120,9 @@ def match_ids(removed: dict[str, dict], added: dict[str, dict], fields: list[str
             left.append(old_id)
     matched = {new_id for _, new_id, _ in pairs}
     right = [new_id for new_id in sorted(added, key=schema.id_order) if new_id not in matched]
+    describing = [name for name in fields if name in DESCRIPTIVE[table]]
+    if not describing or not left or not right:
+        return pairs, warnings
     if len(left) * len(right) > MAX_NEAR_PAIRS:
         warnings.append(f"{table}: {len(left)} disappeared and {len(right)} added items are too "
                         f"many to compare for changed ids; only identical content was matched")
@@ -120,7 +130,7 @@ def match_ids(removed: dict[str, dict], added: dict[str, dict], fields: list[str
     candidates = []
     for old_id in left:
         for new_id in right:
-            score = similarity(removed[old_id], added[new_id], fields, NEAR_MATCH)
+            score = similarity(removed[old_id], added[new_id], describing, NEAR_MATCH)
             if score >= NEAR_MATCH:
                 candidates.append((-score, schema.id_order(old_id), schema.id_order(new_id),
                                    old_id, new_id))

@@ -14,6 +14,7 @@ from openpyxl.writer.excel import ExcelWriter
 from etl import schema
 from etl.ledger import tables
 from etl.site import figures
+from etl.site import words
 
 # The workbook's own words; the site's language picks them (Chinese unless told otherwise).
 WORDS = {
@@ -81,6 +82,7 @@ SHEETS = (
 WIDE = {"title": 48, "old": 40, "new": 40, "warning": 100, "figure": 24, "field": 16}
 STATUS_COLUMNS = {"removed": ("status",), "added": ("status",), "status_changes": ("old", "new"),
                   "regressions": ("old", "new")}
+FILE_NAME = "changes.xlsx"  # beside changes.json in the work dir and in the site's data/
 EPOCH = dt.datetime(1980, 1, 1)  # the earliest time a zip entry can carry
 
 
@@ -92,18 +94,18 @@ def cell_text(value) -> str:
 
 def _field_title(table: str, name: str, language: str) -> str:
     fields = {f.name: f for f in schema.TABLES[table]}
-    return schema.field_title(fields[name], language) if name in fields else name
+    return words.field_title(name, language) if name in fields else name
 
 
-def _row(section: str, item, columns: tuple, words: dict, language: str) -> list:
+def _row(section: str, item, columns: tuple, vocab: dict, language: str) -> list:
     record = item if isinstance(item, dict) else {columns[0]: item}
-    statuses = schema.status_labels(language)
+    statuses = words.status_labels(language)
     kinds = schema.field_types(record.get("table") or "feedback") if "field" in record else {}
     row = []
     for column in columns:
         value = record.get(column)
         if column == "table":
-            value = words.get(value, value)
+            value = vocab.get(value, value)
         elif column == "field_name":
             value = record.get("field")
         elif column == "field":
@@ -113,23 +115,23 @@ def _row(section: str, item, columns: tuple, words: dict, language: str) -> list
         elif column in ("old", "new") and record.get("field") == "status":
             value = statuses.get(value, value)
         elif column in ("old", "new") and kinds.get(record.get("field")) == "boolean":
-            value = words.get(value, value)
+            value = vocab.get(value, value)
         elif column in STATUS_COLUMNS.get(section, ()):
             value = statuses.get(value, value)
         row.append(cell_text(value))
     return row
 
 
-def _summary(result: dict, words: dict) -> list[list]:
+def _summary(result: dict, vocab: dict) -> list[list]:
     counts = result.get("counts", {})
-    rows = [[words["old_snapshot"], result["old"]["snapshot_id"]],
-            [words["new_snapshot"], result["new"]["snapshot_id"]],
-            [words["old_as_of"], result["old"].get("as_of")],
-            [words["new_as_of"], result["new"].get("as_of")]]
-    rows += [[words[name], counts[name]] for name in (
+    rows = [[vocab["old_snapshot"], result["old"]["snapshot_id"]],
+            [vocab["new_snapshot"], result["new"]["snapshot_id"]],
+            [vocab["old_as_of"], result["old"].get("as_of")],
+            [vocab["new_as_of"], result["new"].get("as_of")]]
+    rows += [[vocab[name], counts[name]] for name in (
         "issues_old", "issues_new", "feedback_old", "feedback_new", "issues_changed",
         "feedback_changed") if name in counts]
-    rows += [[words[section], len(result.get(section, []))] for section, _ in SHEETS]
+    rows += [[vocab[section], len(result.get(section, []))] for section, _ in SHEETS]
     return [[cell_text(label), value if isinstance(value, int) else cell_text(value)]
             for label, value in rows]
 
@@ -158,7 +160,7 @@ class _FixedTimeZip(zipfile.ZipFile):
 
 def workbook_bytes(result: dict, language: str = "zh") -> bytes:
     """The whole comparison as .xlsx bytes: a summary sheet, then one sheet per kind of change."""
-    words = WORDS.get(language, WORDS["zh"])
+    vocab = WORDS.get(language, WORDS["zh"])
     language = language if language in WORDS else "zh"
     book = Workbook()
     stamp = _timestamp(result)
@@ -166,15 +168,15 @@ def workbook_bytes(result: dict, language: str = "zh") -> bytes:
     book.properties.creator = "gongshi"
     bold = Font(bold=True)
     summary = book.active
-    summary.title = words["summary"]
-    for row in [[words["item"], words["value"]], *_summary(result, words)]:
+    summary.title = vocab["summary"]
+    for row in [[vocab["item"], vocab["value"]], *_summary(result, vocab)]:
         summary.append(row)
     sheets = [(summary, (36, 40))]
     for section, columns in SHEETS:
-        sheet = book.create_sheet(words[section])
-        sheet.append([cell_text(words[c if c != "issue_id" else "id"]) for c in columns])
+        sheet = book.create_sheet(vocab[section])
+        sheet.append([cell_text(vocab[c if c != "issue_id" else "id"]) for c in columns])
         for item in result.get(section, []):
-            sheet.append(_row(section, item, columns, words, language))
+            sheet.append(_row(section, item, columns, vocab, language))
         sheets.append((sheet, tuple(WIDE.get(c, 18) for c in columns)))
     for sheet, widths in sheets:
         sheet.freeze_panes = "A2"

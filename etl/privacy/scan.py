@@ -15,6 +15,7 @@ from pathlib import Path
 from etl import schema
 from etl.privacy import redact
 from etl.errors import LeakFound
+from etl.site import words
 
 # Never text; skipped without reading.
 BINARY_SUFFIXES = frozenset({
@@ -205,7 +206,7 @@ def run(site_dir: Path, *, skip: tuple[str, ...] = ()) -> None:
 
 
 def _hint() -> str:
-    titles = (field.title for table in schema.TABLES.values() for field in table
+    titles = (words.field_title(field.name, "zh") for table in schema.TABLES.values() for field in table
               if field.type == "string" and field.public
               and field.name not in schema.PRIMARY_KEYS.values() and field.name != "status")
     columns = "、".join(dict.fromkeys(titles))  # each title once, in schema order

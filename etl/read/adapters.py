@@ -21,7 +21,6 @@ from xml.parsers import expat
 from etl.errors import Location, SourceError
 from etl.read.table import RawTable
 
-KINDS = ("open311", "open311_xml", "csv311")
 
 # Canonical field <- Open311 GeoReport v2 field.  area is the zipcode only, never the
 # address: that is often the requester's own house, personal data that must not be published
@@ -63,17 +62,12 @@ US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s.*)?$")
 def to_raw_table(kind: str, data: bytes, *, name: str, source_name: str,
                  encoding: str | None = None) -> RawTable:
     """Parse one downloaded body of an adapter kind; name is the URL or file it came from."""
-    if kind == "open311":
-        records = _open311_json_records(data, name, source_name)
-        return _open311_table(records, kind, name, source_name)
-    if kind == "open311_xml":
-        records = _open311_xml_records(data, name, source_name)
-        return _open311_table(records, kind, name, source_name)
-    if kind == "csv311":
-        return _csv311_table(data, name, source_name, encoding or "utf-8-sig")
-    raise SourceError(f"no adapter for kind {kind!r} (adapters: {', '.join(KINDS)})",
-                      location=Location(source=source_name, file=name),
-                      hint="set kind to one of the adapters, or to http for generic JSON/CSV")
+    adapter = ADAPTERS.get(kind)
+    if adapter is None:
+        raise SourceError(f"no adapter for kind {kind!r} (adapters: {', '.join(KINDS)})",
+                          location=Location(source=source_name, file=name),
+                          hint="set kind to one of the adapters, or to http for generic JSON/CSV")
+    return adapter(data, name=name, source_name=source_name, encoding=encoding)
 
 
 def _fail(message: str, name: str, source_name: str, row: int | None = None,
@@ -351,3 +345,16 @@ def _csv311_cells(values: list[str], positions: dict[str, int]) -> list:
         "result": cell("Resolution Description"),
     }
     return [cells[header] for header in CSV311_COLUMNS]
+
+
+# The adapter registry: a new feed kind is one entry here plus its parser. The config's
+# `sources[].kind` choices and the CONFIG.md reference are read from it.
+ADAPTERS = {
+    "open311": lambda data, *, name, source_name, encoding: _open311_table(
+        _open311_json_records(data, name, source_name), "open311", name, source_name),
+    "open311_xml": lambda data, *, name, source_name, encoding: _open311_table(
+        _open311_xml_records(data, name, source_name), "open311_xml", name, source_name),
+    "csv311": lambda data, *, name, source_name, encoding: _csv311_table(
+        data, name, source_name, encoding or "utf-8-sig"),
+}
+KINDS = tuple(ADAPTERS)

@@ -13,6 +13,7 @@ from etl.site import figures
 from etl.ledger import manifests
 from etl.privacy import safepath
 from etl.errors import BuildError, SnapshotError
+from etl.site import words
 
 GROUP_DIRS = {"unit": "units", "area": "areas", "category": "categories"}
 SLUG_PATTERN = re.compile(r"[a-z]-[0-9a-f]{8}")
@@ -39,7 +40,7 @@ def display(name: str, value, language: str = "zh") -> str:
     if value is None:
         return ""
     if name == "status":
-        return schema.status_labels(language).get(value, value)
+        return words.status_labels(language).get(value, value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
@@ -97,7 +98,7 @@ def issue_detail(issue: dict, published: list[str], slugs: dict, language: str =
         if field.name in GROUP_DIRS:
             slug = slugs[field.name].get(value)
             href = f"{GROUP_DIRS[field.name]}/{slug}/index.html" if slug else None
-        fields.append({"label": schema.field_title(field, language),
+        fields.append({"label": words.field_title(field.name, language),
                        "value": display(field.name, value, language), "href": href})
     heading = issue["issue_id"] + (f" {issue['title']}" if issue.get("title") else "")
     return {"anchor": safepath.anchor(issue["issue_id"]), "heading": heading, "fields": fields}
@@ -108,7 +109,7 @@ def group_slugs(metrics: dict) -> dict[str, dict[str, str]]:
     result: dict[str, dict[str, str]] = {}
     for kind in (*GROUP_DIRS, "channel"):
         mapping = {}
-        for group in metrics.get("groups", {}).get(kind, []):
+        for group in metrics["groups"][kind]:
             if not SLUG_PATTERN.fullmatch(group["slug"]):
                 raise BuildError(f"metrics.json: {kind} slug {group['slug']!r} is not a safe slug",
                                  hint="rerun the metrics stage")
@@ -119,7 +120,7 @@ def group_slugs(metrics: dict) -> dict[str, dict[str, str]]:
 
 def group_table(metrics: dict, kind: str, linked: bool, language: str = "zh") -> dict:
     """The index table of one kind: a row per group, the key figures as columns, all as spans."""
-    groups = metrics.get("groups", {}).get(kind, [])
+    groups = metrics["groups"][kind]
     present = {k for group in groups for k in group["figures"]}
     # Five columns fit a phone; the group's own page lists every figure.
     keys = [k for k in (*INDEX_KEYS, *figures.CHANNEL_EXTRA_KEYS) if k in present]
@@ -151,15 +152,17 @@ def _ordered(keys) -> list[str]:
 
 
 def figure_items(metrics: dict, keys, language: str = "zh") -> list[dict]:
-    """Label and key of each named figure that metrics has; absent ones are left out, not faked."""
-    return [{"label": figures.label(k, language), "key": k} for k in keys if k in metrics["figures"]]
+    """Label and key of each named figure; a figure metrics.json lacks is an error (a figure the
+    data cannot support is there with no value, and prints as "—")."""
+    known = metrics["figures"]
+    return [{"label": figures.label(k, language), "key": k, "value": known[k]} for k in keys]
 
 
 def claims(metrics: dict) -> list[dict]:
     """Claims with the figure keys of their two numbers: claim.<n>.*, n counting from 1."""
     result = []
     known = metrics["figures"]
-    for number, claim in enumerate(metrics.get("claims", []), start=1):
+    for number, claim in enumerate(metrics["claims"], start=1):
         keys = (f"claim.{number}.claimed", f"claim.{number}.computed")
         if not all(key in known for key in keys):
             raise BuildError(f"metrics.json: claim {number} has no {keys[0]} and {keys[1]} "
@@ -180,7 +183,7 @@ def changes(data: dict | None, text: dict, existing_ids: set[str], known: dict,
              "unit_changes", "figure_changes"]
     names += sorted(k for k in data if isinstance(data[k], list) and k not in names)
     column_names = text.get("change_columns", {})
-    statuses = schema.status_labels(language)
+    statuses = words.status_labels(language)
     for name in names:
         items = data.get(name)
         if not isinstance(items, list):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from etl import schema
 from etl.site import pages
+from etl.site import words
 
 # Folder under the docs/site root that holds the index; search.js looks for it next to assets/.
 INDEX_FOLDER = "search"
@@ -208,7 +209,7 @@ def build_index(issues: list[dict], *, page_url: Callable[[str], str],
     meta = {"version": FORMAT_VERSION, "documents": len(documents), "shards": shard_count,
             "documents_per_shard": per_shard, "width": width, "units": units, "pages": pages,
             "fragment_prefix": DEFAULT_FRAGMENT_PREFIX,
-            "statuses": schema.status_labels(language), "max_token": MAX_CJK_TOKEN,
+            "statuses": words.status_labels(language), "max_token": MAX_CJK_TOKEN,
             "max_name": MAX_NAME_TOKEN}
     files[f"{INDEX_FOLDER}/meta.js"] = _script("m", "meta", meta)
     shape = {"shards": shard_count, "document_shards": len(document_shards),

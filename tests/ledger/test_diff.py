@@ -1,4 +1,5 @@
-"""Diff: exact text output, removals flagged, chain checks, sites and URLs as inputs."""
+"""Diff: every field of every item, renumbered items, exact text, the workbook, the changes page,
+chain checks, sites and URLs as inputs, and the demo's real changes counted independently."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ import shutil
 import sys
 from pathlib import Path
 
+import openpyxl
+import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cases" / "snapshots"))
 import snapshot_factory as factory  # noqa: E402
 
-from etl import cli, metrics, snapshot  # noqa: E402
+from etl import cli, metrics, schema, snapshot  # noqa: E402
 from etl.ledger import tables  # noqa: E402
-from etl.ledger import diff
+from etl.ledger import diff, diff_fields, diff_page, diff_xlsx  # noqa: E402
 from etl.site import figures
 from etl.errors import DiffError  # noqa: E402
 
@@ -74,7 +77,14 @@ def test_compare_finds_each_kind_of_change(pair):
     assert [(c["old"], c["new"]) for c in result["owner_changes"]] == [("张三", "李四")]
     assert result["feedback_added"] == ["f3"] and result["feedback_removed"] == ["f2"]
     assert result["counts"] == {"issues_old": 7, "issues_new": 7, "feedback_old": 2,
-                                "feedback_new": 2}
+                                "feedback_new": 2, "issues_changed": 6, "feedback_changed": 0}
+    assert result["id_changes"] == [] and result["deadlines_earlier"] == []
+    # Every named kind of change is also a field change; issue 10 got its first deadline.
+    assert [(c["id"], c["field"], c["old"], c["new"]) for c in result["field_changes"]] == [
+        ("1", "status", "done", "rework"), ("2", "status", "in_progress", "done"),
+        ("3", "deadline", "2026-09-30", "2026-12-31"), ("5", "unit", "县交通局", "县住建局"),
+        ("5", "deadline", "2026-10-31", None), ("5", "deadline_note", None, "长期坚持"),
+        ("6", "owner", "张三", "李四"), ("10", "deadline", None, "2026-01-01")]
     assert result["figure_changes"] == [
         {"key": "issues.done", "old": "3", "new": "2", "change": "-1"},
         {"key": "rate.completion", "old": "42.9%", "new": "28.6%", "change": "-14.3 pt"},
@@ -263,3 +273,138 @@ def test_items_are_listed_in_the_natural_order_every_other_list_uses(tmp_path):
     new = factory.publish(factory.make_config(tmp_path, "2026-11-20"),
                           [I("QH-1", "open"), I("QH-10", "open"), I("QH-2", "open"), I("7", "open")])
     assert [row["issue_id"] for row in diff.compare(old, new)["added"]] == ["7", "QH-2", "QH-10"]
+
+
+# ---------------------------------------------------------------- every field of every item
+
+FULL_COLUMNS = [name for name in schema.field_names("issues") if name != "owner"]
+
+
+def full(issue_id: str, **values) -> dict:
+    """An issue with every published field filled, as a real rectification list has them."""
+    row = {"issue_id": issue_id, "title": "路灯不亮", "description": "城关镇幸福路路灯长期不亮，群众夜间出行不便",
+           "category": "城乡建设", "area": "城关镇", "unit": "县城市管理局", "channel": "作风热线",
+           "feedback_count": 2, "identified_on": "2026-03-01", "measures": "一是排查线路；二是更换灯具。",
+           "target": "路灯全部恢复", "deadline": "2026-10-31", "deadline_note": None,
+           "status": "in_progress", "completed_on": None, "result": None, "satisfaction": None,
+           "reply": "已列入整改清单。", "replied_on": "2026-03-10"}
+    row.update(values)
+    return row
+
+
+def publish_pair(tmp_path, old, new, old_feedback=None, new_feedback=None) -> tuple[Path, Path]:
+    return tuple(factory.publish(factory.make_config(tmp_path, as_of), issues, feedback,
+                                 issue_columns=FULL_COLUMNS)
+                 for as_of, issues, feedback in (("2026-11-01", old, old_feedback),
+                                                 ("2026-11-20", new, new_feedback)))
+
+
+def changes_of(result: dict, table: str = "issues") -> list[tuple]:
+    return [(c["id"], c["field"], c["old"], c["new"]) for c in result["field_changes"]
+            if c["table"] == table]
+
+
+def test_every_field_kind_is_compared(tmp_path):
+    new_one = full("1", description="城关镇幸福路、和平路路灯长期不亮", category="社会治理",
+                   area="河东街道", channel="领导信箱", feedback_count=3, measures="一是排查线路。",
+                   deadline_note="雨季顺延", completed_on="2026-11-15", satisfaction=92.5,
+                   reply="已整改到位。")
+    old, new = publish_pair(tmp_path, [full("1"), full("2", satisfaction=81), full("3")],
+                            [new_one, full("2", satisfaction=81.0), full("3")])
+    result = diff.compare(old, new)
+    assert changes_of(result) == [
+        ("1", "description", "城关镇幸福路路灯长期不亮，群众夜间出行不便", "城关镇幸福路、和平路路灯长期不亮"),
+        ("1", "category", "城乡建设", "社会治理"), ("1", "area", "城关镇", "河东街道"),
+        ("1", "channel", "作风热线", "领导信箱"), ("1", "feedback_count", "2", "3"),
+        ("1", "measures", "一是排查线路；二是更换灯具。", "一是排查线路。"),
+        ("1", "deadline_note", None, "雨季顺延"), ("1", "completed_on", None, "2026-11-15"),
+        ("1", "satisfaction", None, "92.5"), ("1", "reply", "已列入整改清单。", "已整改到位。")]
+    assert result["field_changes"][0]["title"] == "路灯不亮"
+    assert result["counts"]["issues_changed"] == 1  # 81 and 81.0 are one number
+    assert result["status_changes"] == result["deadline_extensions"] == []
+    text, ok = diff.run(old, new)
+    assert ok is True
+    assert "  ~ issue 1 路灯不亮\n      description: 城关镇幸福路路灯长期不亮，群众夜间出行不便 -> " in text
+    assert "      satisfaction: (empty) -> 92.5\n" in text
+    markdown, _ = diff.run(old, new, fmt="markdown")
+    assert "| 1 | 路灯不亮 | description |" in markdown and "|  |  | category | 城乡建设 | 社会治理 |" in markdown
+
+
+def test_values_compare_by_type_and_empty_is_missing():
+    def frame(**values) -> pd.DataFrame:
+        return pd.DataFrame([{**{name: None for name in schema.field_names("issues")},
+                              "issue_id": "1", **values}])
+
+    before = diff_fields.records(frame(satisfaction=81, feedback_count=2.0, title="", result="  ",
+                                       deadline="2026-11-01"), "issues")["1"]
+    after = diff_fields.records(frame(satisfaction="81.0", feedback_count=2, title=None,
+                                      deadline=dt.date(2026, 11, 1)), "issues")["1"]
+    assert diff_fields.changed(before, after, schema.field_names("issues")) == []
+    moved = diff_fields.records(frame(satisfaction=80.5), "issues")["1"]
+    assert diff_fields.changed(before, moved, schema.field_names("issues")) == ["satisfaction", "deadline"]
+
+
+def test_a_deadline_moved_earlier_is_its_own_section(tmp_path):
+    old, new = publish_pair(tmp_path, [full("1", deadline="2026-12-31"), full("2")],
+                            [full("1", deadline="2026-11-30"), full("2", deadline="2027-01-31")])
+    result = diff.compare(old, new)
+    assert [(c["issue_id"], c["old"], c["new"]) for c in result["deadlines_earlier"]] == [
+        ("1", "2026-12-31", "2026-11-30")]
+    assert [c["issue_id"] for c in result["deadline_extensions"]] == ["2"]
+    assert changes_of(result) == [("1", "deadline", "2026-12-31", "2026-11-30"),
+                                  ("2", "deadline", "2026-10-31", "2027-01-31")]
+    assert "deadlines earlier:\n  < 1 路灯不亮: 2026-12-31 -> 2026-11-30\n" in diff.run(old, new)[0]
+
+
+def test_feedback_changes_are_listed(tmp_path):
+    old_feedback = [{"feedback_id": "f1", "received_on": "2026-10-01", "channel": "热线",
+                     "replied": False},
+                    {"feedback_id": "f2", "received_on": "2026-10-02", "channel": "热线",
+                     "replied": True}]
+    new_feedback = [{**old_feedback[0], "replied": True, "replied_on": "2026-11-02",
+                     "issue_id": "1"}, old_feedback[1]]
+    old, new = publish_pair(tmp_path, [full("1")], [full("1")], old_feedback, new_feedback)
+    result = diff.compare(old, new)
+    assert result["feedback_changes"] == [
+        {"feedback_id": "f1", "field": "replied", "old": "false", "new": "true"},
+        {"feedback_id": "f1", "field": "replied_on", "old": None, "new": "2026-11-02"},
+        {"feedback_id": "f1", "field": "issue_id", "old": None, "new": "1"}]
+    assert changes_of(result, "feedback") == [(c["feedback_id"], c["field"], c["old"], c["new"])
+                                              for c in result["feedback_changes"]]
+    assert result["counts"]["feedback_changed"] == 1 and result["counts"]["issues_changed"] == 0
+    text = diff.run(old, new)[0]
+    assert "  ~ feedback f1\n      replied: false -> true\n      replied_on: (empty) -> 2026-11-02\n" in text
+
+
+def test_a_changed_id_is_matched_and_still_flagged(tmp_path):
+    pothole = {"title": "井盖缺失", "description": "和平路井盖缺失，存在安全隐患", "unit": "县住建局"}
+    old_feedback = [{"feedback_id": "f1", "received_on": "2026-10-01", "channel": "热线"}]
+    new_feedback = [{"feedback_id": "F-001", "received_on": "2026-10-01", "channel": "热线"}]
+    old, new = publish_pair(
+        tmp_path, [full("QH-1"), full("QH-2", **pothole), full("QH-3", title="办事难")],
+        # QH-2 comes back as QH-20 and moved on meanwhile; QH-3 is gone and QH-9 is another issue.
+        [full("QH-1"), full("QH-20", **pothole, status="done", completed_on="2026-11-10",
+                            result="已更换井盖", description="和平路井盖缺失，存在安全隐患。"),
+         full("QH-9", title="停车难", description="县医院门口停车难", unit="县交通局")],
+        old_feedback, new_feedback)
+    result = diff.compare(old, new)
+    assert [(c["table"], c["old_id"], c["new_id"], c["similarity"]) for c in result["id_changes"]] == [
+        ("issues", "QH-2", "QH-20", "99%"), ("feedback", "f1", "F-001", "100%")]
+    assert [r["issue_id"] for r in result["removed"]] == ["QH-3"]
+    assert [r["issue_id"] for r in result["added"]] == ["QH-9"]
+    assert result["feedback_added"] == result["feedback_removed"] == []
+    assert changes_of(result)[:2] == [("QH-20", "issue_id", "QH-2", "QH-20"),
+                                      ("QH-20", "description", "和平路井盖缺失，存在安全隐患",
+                                       "和平路井盖缺失，存在安全隐患。")]
+    assert changes_of(result, "feedback") == [("F-001", "feedback_id", "f1", "F-001")]
+    text, ok = diff.run(old, new)
+    assert ok is False  # a changed id kills a permalink: flagged, never fine
+    assert "!! CHANGED ID issue QH-2 -> QH-20 井盖缺失 (similarity 99%)" in text
+    assert "!! CHANGED ID feedback f1 -> F-001  (similarity 100%)" in text
+
+
+def test_only_a_changed_id_still_fails_the_check(tmp_path):
+    old, new = publish_pair(tmp_path, [full("1"), full("2", title="井盖缺失")],
+                            [full("1"), full("2b", title="井盖缺失")])
+    output, ok = diff.run(old, new)
+    assert ok is False and "REMOVED" not in output and "!! CHANGED ID issue 2 -> 2b" in output

@@ -13,6 +13,9 @@ from hypothesis import strategies as st
 from etl import metrics, schema
 from etl.site import figures
 from etl.site.figures import format_figure
+from etl.config import LANGUAGES
+from etl.errors import BuildError
+from etl.site import words
 
 
 @pytest.mark.parametrize("key, value, text", [
@@ -140,20 +143,30 @@ def test_labels_by_language():
     assert figures.label("channel.c-3fa2c1d0.feedback.total", "en") == "Opinions"
     assert figures.group_label("done") == "已整改" and figures.group_label("done", "en") == "Rectified"
     assert figures.label("no.such.key", "en") == "no.such.key"
-    with pytest.raises(ValueError):
+    with pytest.raises(BuildError):
         figures.label("issues.total", "fr")
 
 
 def test_status_labels_and_field_titles_by_language():
-    assert schema.status_labels() is schema.STATUS_LABELS_ZH
-    assert set(schema.status_labels("en")) == set(schema.STATUSES) == set(schema.STATUS_LABELS_ZH)
-    assert schema.status_labels("en")["done"] == "Completed"
+    assert words.status_labels() == words.status_labels("zh")
+    assert set(words.status_labels("en")) == set(schema.STATUSES) == set(words.status_labels("zh"))
+    assert words.status_labels("en")["done"] == "Completed"
     fields = [f for table in schema.TABLES.values() for f in table]
-    assert {f.name for f in fields} == set(schema.FIELD_TITLES_EN)
-    deadline = next(f for f in schema.ISSUE_FIELDS if f.name == "deadline")
-    assert schema.field_title(deadline) == "整改时限"
-    assert schema.field_title(deadline, "en") == "Deadline"
-    with pytest.raises(ValueError):
-        schema.status_labels("fr")
-    with pytest.raises(ValueError):
-        schema.field_title(deadline, "fr")
+    for language in LANGUAGES:
+        assert set(words.section("field_titles", language)) == {f.name for f in fields}
+    assert words.field_title("deadline") == "整改时限"
+    assert words.field_title("deadline", "en") == "Deadline"
+    with pytest.raises(BuildError):
+        words.status_labels("fr")
+    with pytest.raises(BuildError):
+        words.field_title("deadline", "fr")
+
+
+def test_every_language_has_the_same_words():
+    """One file holds every word; each language block has the same keys, nested ones too."""
+    def keys(value, prefix=""):
+        if isinstance(value, dict):
+            return {k for key, inner in value.items() for k in keys(inner, f"{prefix}{key}.")} | {prefix}
+        return {prefix}
+    blocks = {language: words.words(language) for language in LANGUAGES}
+    assert len({frozenset(keys(block)) for block in blocks.values()}) == 1

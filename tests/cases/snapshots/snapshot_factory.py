@@ -18,12 +18,15 @@ FEEDBACK_COLUMNS = ["feedback_id", "received_on", "channel", "replied", "issue_i
 
 
 def make_config(root: Path, as_of: str, *, snapshots_dir: Path | None = None,
-                work_name: str = "build") -> Config:
+                work_name: str = "build", removals_reason: str = "") -> Config:
+    """A config; `removals_reason` lets its publishes drop items (the diff tests drop some)."""
     return Config(
         path=root / "gongshi.yml", title="t", region="r", language="zh",
         as_of=dt.date.fromisoformat(as_of), columns={}, status_words={},
         paths=Paths(work_dir=root / work_name, site_dir=root / "site",
-                    snapshots_dir=snapshots_dir or root / "snapshots"))
+                    snapshots_dir=snapshots_dir or root / "snapshots"),
+        removals=Removals(allowed_reason=removals_reason, max_drop_share=1.0)
+        if removals_reason else Removals())
 
 
 def issue(issue_id: str, status: str = "open", **values) -> dict:
