@@ -46,9 +46,12 @@ test: lint ## Run the lint and the tests (browser tests excluded; see test-brows
 	$(PY) -m pytest -q -rfEs -m "not browser" tests
 
 # nodejs runs search.js in tests/site/test_search.py; Debian's own package is enough (node 18+).
-SYSTEM_PACKAGES := chromium fonts-wqy-microhei minisign nodejs
+# WeasyPrint (the receipt PDF) needs Pango; openssl is the tests' own timestamp authority;
+# poppler-utils and zbar-tools let tests/ledger/test_receipt.py read the printed QR code back.
+SYSTEM_PACKAGES := chromium fonts-wqy-microhei minisign nodejs libpango-1.0-0 libpangoft2-1.0-0 \
+	openssl poppler-utils zbar-tools
 
-system-deps: ## Install Debian packages the tests use: chromium, a CJK font, minisign, node (needs root)
+system-deps: ## Install Debian packages: chromium, a CJK font, minisign, node, Pango, QR/PDF readers (needs root)
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing; fi
 
@@ -56,9 +59,12 @@ test-browser: system-deps publish ## Build the demo, then run the real-browser t
 	GONGSHI_TEST_SITE=$(CURDIR)/site $(PY) -m pytest -q -m browser tests
 
 BENCH_SIZES ?= 1000,11500,100000
+# The federation case: this many counties of 10,000 issues each (100: 1M issues), 5 publishing again.
+BENCH_MEMBERS ?= 100
 
-bench: $(STAMP) ## Time every stage raw->site on synthetic campaigns (BENCH_SIZES issues) against plain mkdocs
+bench: $(STAMP) ## Time every stage raw->site on synthetic campaigns (BENCH_SIZES issues) against plain mkdocs, then a federation of BENCH_MEMBERS counties
 	$(PY) bench/run.py --sizes $(BENCH_SIZES)
+	$(PY) bench/run.py --federation --members $(BENCH_MEMBERS)
 
 demo: $(STAMP) ## Regenerate the bundled demo exports under site_data/
 	$(PY) -m etl synth --out site_data/sources --history-out site_data/history

@@ -27,6 +27,10 @@ FEEDBACK_PER_ISSUE = 16521 / 11518
 PUBLISH_CHECKS = ("scan", "verify", "commit")  # after the stages, as `publish` runs them
 GOAL_ISSUES, GOAL_SECONDS = 11500, 60.0
 
+# The federation case (`--federation`) lives in its own module, beside this script.
+from federation_case import (FEDERATION_CHANGED, FEDERATION_ISSUES,  # noqa: E402
+                             FEDERATION_MEMBERS, federation_report, measure_federation)
+
 
 def write_config(base: Path, sources: Path) -> Path:
     """The demo config, its sources and output paths pointed into the benchmark's temp folder."""
@@ -199,7 +203,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", default=str(ROOT / "bench" / "results"),
                         help="folder for <date>.md (default bench/results)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child process: one size
+    parser.add_argument("--federation", action="store_true",
+                        help="run the federation case instead: cold and re-federation times")
+    parser.add_argument("--members", type=int, default=FEDERATION_MEMBERS,
+                        help="federation: member counties (default %(default)s)")
+    parser.add_argument("--member-issues", type=int, default=FEDERATION_ISSUES,
+                        help="federation: issues per member (default %(default)s)")
+    parser.add_argument("--changed", type=int, default=FEDERATION_CHANGED,
+                        help="federation: members that publish again (default %(default)s)")
     args = parser.parse_args(argv)
+    if args.federation:
+        result = measure_federation(args.members, args.member_issues, args.changed,
+                                    Path(args.results))
+        text = federation_report(result)
+        print(text)
+        folder = Path(args.results)
+        (folder / f"{dt.date.today().isoformat()}-federation.md").write_text(text, encoding="utf-8")
+        runs = [result.get("cold") or {}, result.get("refederation") or {}]
+        return 1 if any(run.get("exit") or run.get("failed") for run in runs) else 0
     if args.one is not None:
         print(json.dumps(measure(args.one, args.keep)))
         return 0

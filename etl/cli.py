@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,10 +19,10 @@ from etl import config_load, metrics, pipeline, snapshot, verify
 from etl.config import Config, load_config
 from etl.demo import synth
 from etl.errors import ConfigError, DiffError, EtlError
-from etl.ledger import diff, removals
+from etl.ledger import anchors, diff, keygen, rebuild, receipt, remote, removals
 from etl.ledger.files import replace_folder
 from etl.ledger.manifests import canonical_json, read_manifest
-from etl.privacy import scan
+from etl.privacy import review, scan
 
 
 def _load(args) -> Config:
@@ -98,6 +99,7 @@ def _check_site_dir(site_dir: Path) -> None:
 
 
 def _publish(config: Config, log, snapshot_only: bool) -> Path:
+    anchors.check_previous_site(config.site_dir, config.snapshots_dir)
     if snapshot_only:
         for stage in pipeline.through("snapshot"):
             run_stage(stage.name, config, log)
@@ -108,16 +110,20 @@ def _publish(config: Config, log, snapshot_only: bool) -> Path:
     shutil.rmtree(config.work_dir / "stage", ignore_errors=True)
     for stage in pipeline.STAGES:
         result = run_stage(stage.name, config, log)
+        if stage.name == "transform":
+            log(review.summary(config.work_dir))
         if stage.name == "snapshot":
             write_changes(config, result)
     staged_site = config.work_dir / "stage" / "site"
-    scan.run(staged_site)
+    scan.run(staged_site, names=review.names_to_scan(config))
     log("scan       no personal data found in the built site")
     verify_site(staged_site)
     log("verify     hashes, chain and every figure on the pages check out")
     snapshot_dir = snapshot.commit(config)
     replace_folder(staged_site, config.site_dir)
     log(f"published  {config.site_dir} (snapshot {snapshot_dir.name})")
+    if kept := receipt.keep_for_staff(config.site_dir, config.work_dir, snapshot_dir.name):
+        log(f"receipt    {kept}: print it and file it with this publication's official papers")
     return config.site_dir
 
 
@@ -149,18 +155,62 @@ def _cmd_publish(args) -> int:
     return 0
 
 
-def verify_site(site: Path, public_key: Path | None = None) -> None:
-    """Verify a built site, re-deriving its figures with the metrics stage.
+def verify_site(site: Path, public_key: Path | None = None, *, rebuild: bool = False,
+                known_heads=(), tsa_certificate: Path | None = None) -> list[str]:
+    """Verify a built site (or a snapshots_dir), re-deriving its figures with the metrics stage.
 
     `public_key` (obtained out of band) checks the signatures instead of the site's own copy.
+    With `rebuild`, the site is rebuilt from its snapshots (render and build, as `publish` runs
+    them) and compared file by file. `publish` leaves it off: the staged site was just built
+    from the very same inputs. Returns verify's notes (a different build environment).
     """
-    verify.run(site, derive=metrics.derive, public_key=public_key)
+    return verify.run(site, derive=metrics.derive, public_key=public_key,
+                      rebuild=rebuild_site if rebuild else None, known_heads=known_heads,
+                      tsa_certificate=tsa_certificate)
+
+
+def rebuild_site(snapshot_dirs: list[Path], folder: Path) -> Path:
+    """The site the newest snapshot's build record describes, built again under `folder`."""
+    config = rebuild.prepare(snapshot_dirs, folder)
+    write_changes(config, Path(snapshot_dirs[-1]))
+    for name in ("render", "build"):
+        pipeline.stage(name).run(config)
+    return config.work_dir / "stage" / "site"
 
 
 def _cmd_verify(args) -> int:
-    site = Path(args.site) if args.site else load_config(args.config).site_dir
-    verify_site(site, Path(args.public_key) if args.public_key else None)
-    print(f"verified {site}: hashes, chain and page figures match the data")
+    target = args.site or str(load_config(args.config).site_dir)
+    key = Path(args.public_key) if args.public_key else None
+    anchored = {"known_heads": _known_heads(args),
+                "tsa_certificate": Path(args.tsa_cert) if args.tsa_cert else None}
+    if remote.is_url(target):
+        with tempfile.TemporaryDirectory(prefix="gongshi-verify-") as folder:
+            notes = verify_site(remote.download_site(target, Path(folder)), key, **anchored)
+        checked = "hashes, chain, CSV/JSON and metrics of its snapshots (pages are not fetched)"
+    else:
+        notes = verify_site(Path(target), key, rebuild=not args.no_rebuild, **anchored)
+        checked = ("hashes, chain, CSV/JSON and metrics of its snapshots"
+                   if verify.is_store(Path(target))
+                   else "hashes, chain, CSV/JSON and page figures" if args.no_rebuild
+                   else "hashes, chain, CSV/JSON, page figures and every file of a rebuild")
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"verified {target}: {checked} match the data")
+    if anchored["known_heads"]:
+        print(f"the chain contains all {len(anchored['known_heads'])} known head(s) given")
+    return 0
+
+
+def _known_heads(args) -> list[anchors.KnownHead]:
+    heads = [anchors.parse_known_head(text) for text in args.known_head]
+    if args.known_heads:
+        heads += anchors.read_known_heads(Path(args.known_heads))
+    return heads
+
+
+def _cmd_keygen(args) -> int:
+    secret, public = keygen.generate(Path(args.out), args.password_env)
+    print(keygen.instructions(secret, public, args.password_env))
     return 0
 
 
@@ -188,6 +238,27 @@ def _cmd_scan(args) -> int:
 
 def _cmd_synth(args) -> int:
     synth.run_cli(args)
+    return 0
+
+
+def _cmd_init(args) -> int:
+    from etl.read import init_config  # reads workbooks: loaded only for this command
+    for line in init_config.run(args.sources, Path(args.out), force=args.force):
+        print(line)
+    return 0
+
+
+def _cmd_federate(args) -> int:
+    from etl.federation import config as province_config, federate
+    as_of = None
+    if args.as_of:
+        try:
+            as_of = dt.date.fromisoformat(args.as_of)
+        except ValueError:
+            raise ConfigError([f"--as-of: {args.as_of!r} is not a date like 2026-11-20"])
+    outcome = federate.run(province_config.load(args.config, as_of=as_of))
+    if error := federate.failures(outcome):
+        raise error
     return 0
 
 
@@ -224,14 +295,36 @@ def build_parser() -> argparse.ArgumentParser:
                                      "REASON is recorded in the manifest and on the changes page")
     publish_parser.set_defaults(handler=_cmd_publish)
 
-    verify_parser = commands.add_parser("verify", help="re-check hashes, chain and figures of a site")
+    verify_parser = commands.add_parser(
+        "verify", help="re-check a site: hashes, chain, CSV/JSON, figures, and a rebuild of it")
     verify_parser.add_argument("site", nargs="?",
-                        help="a built site folder or its copy (default: the config's site_dir)")
+                        help="a built site folder or its copy, a site's URL (its data and chain), "
+                             "or a snapshots_dir (default: the config's site_dir)")
+    verify_parser.add_argument("--no-rebuild", action="store_true",
+                        help="skip rebuilding the site to compare every file (for a site whose "
+                             "newest snapshot has no build.json)")
     verify_parser.add_argument("--config", help="YAML config whose site_dir to verify when no SITE is given")
     verify_parser.add_argument("--public-key", metavar="PATH",
                         help="minisign public key obtained out of band: checks the signatures, "
                              "and the site's own data/minisign.pub must equal it")
+    verify_parser.add_argument("--known-head", action="append", default=[], metavar="ID",
+                        help="a snapshot id recorded outside the site (a receipt), optionally "
+                             "ID:SHA256 of its manifest; the chain must contain it (repeatable)")
+    verify_parser.add_argument("--known-heads", metavar="FILE",
+                        help="a file of known heads, one `ID [SHA256]` a line, # comments")
+    verify_parser.add_argument("--tsa-cert", metavar="PATH",
+                        help="the timestamp authority's CA certificate obtained out of band: "
+                             "checks the RFC 3161 tokens, and the site's own copy must equal it")
     verify_parser.set_defaults(handler=_cmd_verify)
+
+    keygen_parser = commands.add_parser(
+        "keygen", help="make a minisign key pair for signing snapshots, and say where it goes")
+    keygen_parser.add_argument("--out", required=True, metavar="DIR",
+                               help="folder for minisign.key and minisign.pub (never overwritten)")
+    keygen_parser.add_argument("--password-env", default="", metavar="NAME",
+                               help="encrypt the secret key with the password in this "
+                                    "environment variable (default: unencrypted)")
+    keygen_parser.set_defaults(handler=_cmd_keygen)
 
     diff_parser = commands.add_parser("diff", help="compare two snapshots (folders or URLs)")
     diff_parser.add_argument("old")
@@ -257,6 +350,20 @@ def build_parser() -> argparse.ArgumentParser:
         "config-reference", help="print every config key with its type, default and meaning")
     reference_parser.add_argument("--write", metavar="FILE", help="write it to FILE (CONFIG.md)")
     reference_parser.set_defaults(handler=_cmd_config_reference)
+    init_parser = commands.add_parser(
+        "init", help="read your exports (files or URLs) and write a commented config for them")
+    init_parser.add_argument("sources", nargs="+", metavar="SOURCE",
+                             help="an export (xlsx, xls, ods, csv, json, Open311) or its URL")
+    init_parser.add_argument("--out", required=True, metavar="CONFIG",
+                             help="the config to write (sources are named relative to it)")
+    init_parser.add_argument("--force", action="store_true", help="overwrite CONFIG")
+    init_parser.set_defaults(handler=_cmd_init)
+    federate_parser = commands.add_parser(
+        "federate", help="pull, verify and record many county sites into one province site")
+    federate_parser.add_argument("--config", required=True, metavar="PROVINCE.yml",
+                                 help="the province config: its members and where it writes")
+    federate_parser.add_argument("--as-of", help="federation date YYYY-MM-DD (overrides config)")
+    federate_parser.set_defaults(handler=_cmd_federate)
     return parser
 
 

@@ -73,17 +73,47 @@ class HttpOptions:
 
 
 @dataclass(frozen=True)
+class Dates:
+    """How date cells are read, beyond the forms always understood (2026-06-30, 2026年6月30日)."""
+
+    formats: tuple[str, ...] = option((), "strptime formats tried first, in order, for text "
+                                      "dates", example=["%m/%d/%Y %I:%M:%S %p"])
+    default_year: int | None = option(None, "the year of a date written without one (6月底, "
+                                      "6月30日); it also makes a month alone (2026年6月, 6月) "
+                                      "its last day", minimum=1900, maximum=2100, example=2026)
+    order: str = option("ymd", "how an all-number date such as 03/04/2026 is read: year first "
+                        "only (ymd), month first (mdy) or day first (dmy)",
+                        choices=("ymd", "mdy", "dmy"))
+
+
+@dataclass(frozen=True)
+class Paging:
+    """How a feed that serves a page at a time is read whole; a pull cut short is an error."""
+
+    style: str = option("auto", "auto: Open311 paging for the open311 kinds, none for the rest; "
+                        "open311: `page` and `page_size` parameters; socrata: `$limit` and "
+                        "`$offset`, checked against the server's `count(*)`; none: one request",
+                        choices=("auto", "none", "open311", "socrata"))
+    page_size: int = option(1000, "records asked for per page", minimum=1)
+    max_pages: int = option(100, "most pages read; a feed with more stops the publish, never "
+                            "publishes a part", minimum=1)
+
+
+@dataclass(frozen=True)
 class Source:
     """One input: a file under the config folder or a URL, feeding one canonical table."""
 
     name: str = option("", "the source's name in errors and in the snapshot; unique",
                        example="issues")
     table: str = option("issues", "the canonical table it feeds", choices=tuple(schema.TABLES))
-    kind: str = option("file", "file or http (a spreadsheet, CSV or JSON), or a feed adapter "
-                       "(open311, open311_xml, csv311)", choices=_source_kinds)
-    path: Path | None = option(None, "the file, relative to the config's folder (kind file)",
+    kind: str = option("file", "file: a spreadsheet, CSV or JSON at `path`; http: the same at "
+                       "`url`; feed adapters (at `path` or `url`): open311 (GeoReport v2 JSON), "
+                       "open311_xml (GeoReport v2 XML), csv311 (a 311 open-data CSV export, "
+                       "NYC columns)", choices=_source_kinds)
+    path: Path | None = option(None, "the file, relative to the config's folder (kind file, "
+                               "or a feed adapter reading a saved export)",
                                relative=True, example="sources/问题整改清单.xlsx")
-    url: str = option("", "the URL (kind http and the feed adapters)",
+    url: str = option("", "the URL (kind http, or a feed adapter reading a live feed)",
                       example="https://data.example.gov.cn/export.csv")
     format: str = option("auto", "file format; auto sniffs it from the bytes and name",
                          choices=FILE_FORMATS)
@@ -95,6 +125,13 @@ class Source:
     columns: Mapping[str, str] = option({}, "this source's own header -> field mapping, on top "
                                         "of `columns`", example={"序号": "issue_id"})
     http: HttpOptions = option(HttpOptions(), "how the URL is fetched")
+    paging: Paging = option(Paging(), "how a paged feed (Open311, Socrata) is read whole")
+    unit_fallback: str = option("", "feed adapters: the unit of a request without one "
+                                "(Open311 agency_responsible, 311 Agency): `service_name` takes "
+                                "its service or complaint type, other text is a fixed unit; "
+                                "empty: such a row is rejected", example="service_name")
+    dates: Dates | None = option(None, "this source's own date reading (formats, default_year, "
+                                 "order); replaces the top-level `dates` for it")
 
 
 @dataclass(frozen=True)
@@ -150,6 +187,52 @@ class Removals:
     max_drop_share: float = option(0.1, "under allowed_reason, a table's rows may fall by at most "
                                    "this share; a larger drop needs `--allow-removals`",
                                    minimum=0, maximum=1)
+    # `--allow-removals REASON`: for this one publish, any removal. Internal, so it stays out
+    # of the build record and a rerun without the flag is the same snapshot.
+    command_line_reason: str = internal("")
+
+
+@dataclass(frozen=True)
+class Timestamp:
+    """Optional RFC 3161 timestamps of every snapshot manifest from a timestamp authority."""
+
+    url: str = option("", "the authority's RFC 3161 address; empty: no timestamps",
+                      example="https://tsa.example.gov.cn/tsr")
+    ca_file: Path | None = option(None, "the authority's CA certificate (PEM) its tokens must "
+                                  "chain to; required with url, and published as "
+                                  "data/timestamp-ca.pem", relative=True,
+                                  example="keys/tsa-ca.pem")
+    timeout_seconds: float = option(20.0, "seconds to wait for the authority's answer",
+                                    minimum=0.001)
+
+
+@dataclass(frozen=True)
+class Privacy:
+    """How person names in free text are found (numbers and e-mail need no settings)."""
+
+    name_cues: tuple[str, ...] = option((), "extra words after which a name is hidden, on top "
+                                        "of 举报人, 村民, 联系人 ...", example=["网格员"])
+    keep_names: tuple[str, ...] = option((), "names never hidden, such as public officials "
+                                         "named in the text", example=["张建国"])
+
+
+@dataclass(frozen=True)
+class SkipRows:
+    """Rows that are not items, such as a 合计 total row, skipped and counted in the report."""
+
+    patterns: tuple[str, ...] = option((), "regular expressions; a row whose first text cell "
+                                       "matches one whole is skipped. 合计, 总计 and 小计 rows "
+                                       "always are", example=["^说明[:：]"])
+
+
+@dataclass(frozen=True)
+class Aliases:
+    """Other spellings of a unit or area, read as their canonical name."""
+
+    unit: Mapping[str, str] = option({}, "unit alias -> canonical unit name",
+                                     example={"县交通运输局": "县交通局"})
+    area: Mapping[str, str] = option({}, "area alias -> canonical area name",
+                                     example={"城关": "城关镇"})
 
 
 @dataclass(frozen=True)
@@ -181,8 +264,18 @@ class Config:
     publish: Publish = option(Publish(), "what is published")
     paths: Paths = option(Paths(), "where publishing writes")
     signing: Signing = option(Signing(), "optional minisign signing")
+    timestamp: Timestamp = option(Timestamp(), "optional RFC 3161 timestamps of each manifest")
     removals: Removals = option(Removals(), "when a publish may drop published items")
     claims: tuple[Claim, ...] = option((), "headline figures quoted in official reports")
+    privacy: Privacy = option(Privacy(), "how person names in free text are hidden")
+    dates: Dates = option(Dates(), "how date cells are read (each source may have its own)")
+    defaults: Mapping[str, Mapping[str, str]] = option(
+        {}, "per table, field -> value used when the cell is empty",
+        example={"issues": {"status": "未启动"}})
+    aliases: Aliases = option(Aliases(), "other spellings of unit and area names")
+    skip_rows: SkipRows = option(SkipRows(), "rows that are not items (total rows)")
+    cut_at_as_of: bool = option(False, "leave out what happened after as_of (dates later than "
+                                "it) instead of stopping the publish, the same for every figure")
 
     @property
     def base_dir(self) -> Path:
@@ -218,16 +311,20 @@ class Config:
         return f"sources[{index}]" if index is not None else f"source {source.name}"
 
     def replace(self, **changes: Any) -> Config:
-        """A copy with some options changed; `paths`/`signing` keys may be given flat."""
-        nested = {"paths": ("work_dir", "site_dir", "snapshots_dir"),
-                  "signing": ("minisign_key", "password_env")}
-        for section, keys in nested.items():
-            inner = {key: changes.pop(key) for key in keys if key in changes}
-            if "minisign_password_env" in changes and section == "signing":
-                inner["password_env"] = changes.pop("minisign_password_env")
-            if inner:
-                changes[section] = dataclasses.replace(getattr(self, section), **inner)
+        """A copy with some options changed; the flat names of the properties above may be used."""
+        for flat, (section, key) in _FLAT_NAMES.items():
+            if flat in changes:
+                inner = dataclasses.replace(changes.get(section, getattr(self, section)),
+                                            **{key: changes.pop(flat)})
+                changes[section] = inner
         return dataclasses.replace(self, **changes)
+
+
+# Config's properties that read a nested option, for Config.replace.
+_FLAT_NAMES = {"work_dir": ("paths", "work_dir"), "site_dir": ("paths", "site_dir"),
+               "snapshots_dir": ("paths", "snapshots_dir"),
+               "minisign_key": ("signing", "minisign_key"),
+               "minisign_password_env": ("signing", "password_env")}
 
 
 def source_date() -> dt.date | None:

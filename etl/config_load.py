@@ -152,7 +152,10 @@ def load(config_path: Path, *, as_of: dt.date | None = None) -> Config:
         columns=_merged_columns(config.columns, problems),
         status_words=_merged_status_words(config.status_words, problems),
         publish=Publish(fields=_published_fields(config.publish.fields, problems)))
+    config = dataclasses.replace(config, defaults=_checked_defaults(config.defaults, problems))
+    _check_row_options(config, problems)
     _check_signing(config.signing, problems)
+    _check_timestamp(config.timestamp, problems)
     if config.site_url and not config.site_url.startswith(("http://", "https://")):
         problems.append(f"site_url: {config.site_url!r} must start with http:// or https://")
     _check_folders(config, problems)
@@ -189,6 +192,13 @@ def _check_sources(sources: tuple[Source, ...], problems: list[str]) -> tuple[So
         if source.kind == "file":
             if source.path is None:
                 problems.append(f"{prefix}path: required for a file source")
+        elif source.kind != "http" and (source.path is None) == (not source.url):
+            # A feed adapter reads a live feed or a saved export of it: one of the two.
+            problems.append(f"{prefix}path: give either path (a saved export) or url (the live "
+                            f"feed) for a {source.kind} source, not "
+                            + ("both" if source.path else "neither"))
+        elif source.path is not None:
+            pass
         elif not source.url:
             problems.append(f"{prefix}url: required for a {source.kind} source")
         elif not source.url.startswith(("http://", "https://")):
@@ -230,6 +240,46 @@ def _merged_status_words(given: Mapping, problems: list[str]) -> Mapping:
     return MappingProxyType(words)
 
 
+def _checked_defaults(given: Mapping, problems: list[str]) -> Mapping:
+    """`defaults`: per table, field -> the value an empty cell gets; frozen."""
+    result = {}
+    for table, mapping in given.items():
+        if table not in schema.TABLES or not isinstance(mapping, Mapping):
+            problems.append(f"defaults.{table}: expected one of {', '.join(schema.TABLES)} "
+                            "mapping fields to values")
+            continue
+        for name in mapping:
+            if name not in schema.field_names(table):
+                problems.append(f"defaults.{table}.{name}: not a field of {table}")
+        result[table] = MappingProxyType({str(k): str(v) for k, v in mapping.items()})
+    return MappingProxyType(result)
+
+
+def _check_row_options(config: Config, problems: list[str]) -> None:
+    """skip_rows patterns must compile, date formats must hold a % directive, and an alias
+    must not point at another alias (one step, so the canonical name is plain to see)."""
+    import re
+    for index, pattern in enumerate(config.skip_rows.patterns):
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            problems.append(f"skip_rows.patterns[{index}]: {pattern!r} is not a valid regular "
+                            f"expression ({error})")
+    dated = [("dates", config.dates)] + [(f"{config.source_key(s)}.dates", s.dates)
+                                        for s in config.sources if s.dates is not None]
+    for key, dates in dated:
+        for index, form in enumerate(dates.formats):
+            if "%" not in form:
+                problems.append(f"{key}.formats[{index}]: {form!r} has no % directive "
+                                "(write it like %m/%d/%Y)")
+    for kind in ("unit", "area"):
+        mapping = getattr(config.aliases, kind)
+        for alias, canonical in mapping.items():
+            if canonical in mapping and mapping[canonical] != canonical:
+                problems.append(f"aliases.{kind}.{alias}: {canonical!r} is itself an alias; "
+                                f"point it at {mapping[canonical]!r}")
+
+
 def _published_fields(given: Mapping, problems: list[str]) -> Mapping:
     default = Publish().fields
     result = {}
@@ -265,6 +315,17 @@ def _check_signing(signing: Signing, problems: list[str]) -> None:
     elif not public.is_file():
         problems.append(f"signing.minisign_key: the public key {public} is missing beside "
                         "it (the site publishes it so anyone can check the signatures)")
+
+
+def _check_timestamp(timestamp, problems: list[str]) -> None:
+    """Tokens nobody can check prove nothing: an authority comes with its CA certificate."""
+    if timestamp.url and not timestamp.url.startswith(("http://", "https://")):
+        problems.append(f"timestamp.url: {timestamp.url!r} must start with http:// or https://")
+    if timestamp.url and timestamp.ca_file is None:
+        problems.append("timestamp.ca_file: required with timestamp.url (the authority's CA "
+                        "certificate, PEM, that verify checks its tokens against)")
+    elif timestamp.ca_file is not None and not timestamp.ca_file.is_file():
+        problems.append(f"timestamp.ca_file: {timestamp.ca_file} does not exist")
 
 
 def _check_folders(config: Config, problems: list[str]) -> None:

@@ -85,20 +85,72 @@ class Problem:
 
 
 class ValidationFailed(EtlError):
-    """Validation found errors; the publish stops and the report lists them all."""
+    """Validation found errors; the publish stops and the report lists them all.
 
-    def __init__(self, problems: list[Problem], report_path: str = ""):
+    The terminal shows them grouped by kind (code, file and column): one line per kind with
+    its count and message, then the first rows of that kind, so 203 errors read as the few
+    fixes they are. `words` are the `messages` of the site's language (templates/text.yml).
+    """
+
+    ROWS_SHOWN = 8
+
+    def __init__(self, problems: list[Problem], report_path: str = "", *,
+                 words: dict | None = None, annotated=()):
         self.problems = problems
+        self.words = {**_ENGLISH_FRAME, **(words or {})}
         errors = [p for p in problems if p.level == "error"]
-        shown = errors[:20]
-        lines = [f"validation found {len(errors)} error(s):"]
-        lines += [f"  - {p.describe()}" for p in shown]
-        if len(errors) > len(shown):
-            lines.append(f"  ... and {len(errors) - len(shown)} more")
-        hint = "correct the source rows named above and publish again"
+        self.groups = group_problems(errors)
+        lines = [self.words["validation_heading"].format(errors=len(errors),
+                                                         kinds=len(self.groups))]
+        for group in self.groups:
+            lines.append("  - " + self.words["validation_group"].format(
+                count=len(group), message=group[0].message))
+            lines.append(f"    {self._where(group)}")
+        hint = self.words["validation_hint"]
         if report_path:
-            hint += f"; the full list and rejected rows are in {report_path}"
+            hint += self.words["where_join"] + self.words["validation_report"].format(
+                path=report_path, annotated=", ".join(annotated) or "-")
         super().__init__("\n".join(lines), hint=hint)
+
+    def _where(self, group: list[Problem]) -> str:
+        first = group[0].location
+        parts = [self.words[f"where_{part}"].format(name=getattr(first, part))
+                 for part in ("file", "sheet", "column") if getattr(first, part)]
+        if first.source and not first.file:
+            parts.append(self.words["where_source"].format(name=first.source))
+        place = self.words["where_join"].join(parts)
+        rows = [p for p in group if p.location.row is not None]
+        shown = rows[: self.ROWS_SHOWN]
+        listed = ", ".join(str(p.location.row) + (f" ({p.value!r})" if p.value != "" else "")
+                           for p in shown)
+        text = self.words["validation_rows"].format(rows=listed) if shown else ""
+        if len(rows) > len(shown):
+            text += self.words["validation_more_rows"].format(more=len(rows) - len(shown))
+        return ": ".join(part for part in (place, text) if part)  # the colon reads in both
+
+
+# The frame of the grouped error list when no site language is given (a test, a library call).
+_ENGLISH_FRAME = {
+    "validation_heading": "validation found {errors} error(s) of {kinds} kind(s):",
+    "validation_group": "{count} × {message}",
+    "validation_rows": "rows {rows}",
+    "validation_more_rows": " and {more} more",
+    "validation_hint": "correct each kind of problem above in the source and publish again",
+    "validation_report": "the full list and rejected rows are in {path}; a copy of the "
+                         "workbook with the bad cells marked: {annotated}",
+    "where_file": "file {name}", "where_sheet": "sheet {name}", "where_column": "column {name}",
+    "where_source": "source {name}", "where_join": ", ",
+}
+
+
+def group_problems(problems: list[Problem]) -> list[list[Problem]]:
+    """Problems grouped by kind (code, source file, column), groups in order of first sight."""
+    groups: dict[tuple, list[Problem]] = {}
+    for problem in problems:
+        loc = problem.location
+        groups.setdefault((problem.code, loc.source, loc.file, loc.sheet, loc.column),
+                          []).append(problem)
+    return list(groups.values())
 
 
 class UnsafePath(EtlError):

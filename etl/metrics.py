@@ -70,23 +70,30 @@ def _on_time(issues: list[Issue], deadlines: dict[str, dt.date],
     return (on_time if dates_known else None), with_deadline
 
 
-def _status_figures(issues: list[Issue], on_time: tuple[int | None, int], as_of: dt.date) -> dict:
+def _status_figures(issues: list[Issue], on_time: tuple[int | None, int], as_of: dt.date,
+                    deadlines_known: bool = True) -> dict:
     """Counts and rates shared by the whole list and every group, so the two always agree.
 
     `on_time` is what `_on_time` gives against first deadlines, counted once by the caller.
+    With no deadline anywhere in the data, nothing can be overdue or not: None, never 0.
     """
     counts = Counter(issue.status for issue in issues)
     result = {"total": len(issues)}
     result.update({status: counts[status] for status in schema.STATUSES})
-    result["overdue"] = sum(_overdue(issue, issue.deadline, as_of) for issue in issues)
+    result["overdue"] = sum(_overdue(issue, issue.deadline, as_of) for issue in issues) \
+        if deadlines_known else None
     result["rate.completion"] = ratio(counts["done"], len(issues))
     result["rate.on_time"] = ratio(*on_time)
     return result
 
 
-def _feedback_figures(opinions: list[Opinion], replies_known: bool) -> dict:
+def _feedback_figures(opinions: list[Opinion], replies_known: bool,
+                      opinions_known: bool = True) -> dict:
     # An empty "replied" cell cannot show a reply was made, so it counts as not replied; but
     # with no "replied" value anywhere (the column is not published) the count is unknown.
+    # With no opinion ledger at all (no opinion rows), none of these can be counted.
+    if not opinions_known:
+        return {"feedback.total": None, "feedback.replied": None, "rate.reply": None}
     replied = sum(opinion.replied is True for opinion in opinions) if replies_known else None
     return {"feedback.total": len(opinions), "feedback.replied": replied,
             "rate.reply": ratio(replied, len(opinions))}
@@ -99,9 +106,9 @@ def _median_days(issues: list[Issue]) -> float | int | None:
 
 
 def _issue_figures(issues: list[Issue], first: dict[str, dt.date], as_of: dt.date,
-                   threshold: float, dates_known: bool) -> dict:
+                   threshold: float, dates_known: bool, deadlines_known: bool = True) -> dict:
     on_time = _on_time(issues, first, dates_known)
-    shared = _status_figures(issues, on_time, as_of)
+    shared = _status_figures(issues, on_time, as_of, deadlines_known)
     result = {f"issues.{key}": value for key, value in shared.items() if "." not in key}
     result["issues.rectified"] = shared["done"]
     result["rate.completion"] = shared["rate.completion"]
@@ -113,7 +120,8 @@ def _issue_figures(issues: list[Issue], first: dict[str, dt.date], as_of: dt.dat
         past_data.deadline_extended(first.get(issue.issue_id), issue.deadline)
         for issue in issues)
     result["issues.overdue_first_deadline"] = sum(
-        _overdue(issue, first.get(issue.issue_id), as_of) for issue in issues)
+        _overdue(issue, first.get(issue.issue_id), as_of) for issue in issues) \
+        if deadlines_known else None
     result["days.median_to_rectify"] = _median_days(issues)
     scores = [issue.satisfaction for issue in issues if issue.satisfaction is not None]
     satisfied = sum(score >= threshold for score in scores)
@@ -175,12 +183,14 @@ def _groups(kind: str, issues: list[Issue], opinions: list[Opinion], first: dict
     for name in set(members) | set(heard):
         member_issues = members.get(name, [])
         group_figures = _status_figures(
-            member_issues, _on_time(member_issues, first, known["dates"]), as_of)
+            member_issues, _on_time(member_issues, first, known["dates"]), as_of,
+            known["deadlines"])
         if kind == "channel":
-            group_figures.update(_feedback_figures(heard.get(name, []), known["replies"]))
+            group_figures.update(_feedback_figures(heard.get(name, []), known["replies"],
+                                                   known["opinions"]))
         groups.append({"name": name, "slug": slug(kind, name), "figures": group_figures})
     groups.sort(key=lambda group: (-group["figures"]["total"],
-                                   -group["figures"].get("feedback.total", 0), group["name"]))
+                                   -(group["figures"].get("feedback.total") or 0), group["name"]))
     return groups
 
 
@@ -258,12 +268,20 @@ def compute(issues: pd.DataFrame, feedback: pd.DataFrame, *, as_of: dt.date, thr
         earlier.pop()
     first = past_data.first_deadlines(records, earlier)
     # Whether the tables carry these columns at all; decided once so groups agree with totals.
+    # A figure of a column the data lacks altogether (no deadlines, no opinion ledger) is None,
+    # printed "—", never a false 0.
     known = {"dates": any(issue.completed_on is not None for issue in records),
-             "replies": any(opinion.replied is not None for opinion in opinions)}
+             "replies": any(opinion.replied is not None for opinion in opinions),
+             "opinions": bool(opinions),
+             "deadlines": any(issue.deadline is not None for issue in records)}
 
-    flat = _feedback_figures(opinions, known["replies"])
-    flat.update(_issue_figures(records, first, as_of, threshold, known["dates"]))
+    flat = _feedback_figures(opinions, known["replies"], known["opinions"])
+    flat.update(_issue_figures(records, first, as_of, threshold, known["dates"],
+                               known["deadlines"]))
     bucket_counts, due_lists, days_late = _deadline_buckets(records, as_of)
+    if not known["deadlines"]:  # every pending item is one without a deadline; the rest unknown
+        bucket_counts = {key: None if key != "deadline.none" else value
+                         for key, value in bucket_counts.items()}
     flat.update(bucket_counts)
 
     since = past_data.unchanged_since(records, earlier, as_of)
@@ -295,9 +313,11 @@ def compute(issues: pd.DataFrame, feedback: pd.DataFrame, *, as_of: dt.date, thr
                        "stale_weeks": int(stale_weeks)},
         "figures": dict(sorted(flat.items())),
         "groups": groups,
-        "funnel": [{"stage": "opinions", "value": flat["feedback.total"]},
-                   {"stage": "issues", "value": flat["issues.total"]},
-                   {"stage": "rectified", "value": flat["issues.done"]}],
+        # A stage the data cannot count is left out rather than drawn as an empty bar.
+        "funnel": [stage for stage in (
+            {"stage": "opinions", "value": flat["feedback.total"]},
+            {"stage": "issues", "value": flat["issues.total"]},
+            {"stage": "rectified", "value": flat["issues.done"]}) if stage["value"] is not None],
         "series": {"burnup": _burnup(records, as_of), "snapshots": snapshots},
         "lists": {"overdue": due_lists["overdue"], "rework": rework,
                   "stale": [issue.issue_id for issue in stale],

@@ -6,6 +6,7 @@ import functools
 import json
 import shutil
 from dataclasses import dataclass
+from typing import Callable
 from pathlib import Path
 
 import jinja2
@@ -15,8 +16,9 @@ from markupsafe import Markup
 from etl import schema
 from etl.site import charts
 from etl.site import figures
-from etl.ledger import diff_page, manifests
+from etl.ledger import build_record, diff_page, manifests, receipt, timestamps
 from etl.site import pages
+from etl.ledger import removals, timeline
 from etl.privacy import safepath
 from etl.site import search
 from etl.ledger import tables
@@ -187,23 +189,21 @@ def run(config) -> Path:
                  issues, published)
 
     search.write_index(issues, pages_dir, page_url=pages.issue_href, language=config.language)
-    _write_home(site)
-    nav_groups = _write_groups(site)
-    _write_issue_pages(site)
-    _write_lists(site, _read_json(work / "changes.json"))
-    _write_history(site)
-    _write_data(site, _read_json(work / "validate" / "report.json"))
-    _write_methodology(site)
+    nav = []
+    for page in PAGES:
+        entries = page.write(site) if page.write else None
+        if page.path:
+            nav.append({text[page.title]: page.path})
+        nav.extend(entries or [])
     copy_content(config.language, pages_dir)
-    _write_mkdocs_config(site, docs, nav_groups)
+    _write_mkdocs_config(site, docs, nav)
     return docs
 
 
 def _write_home(site: _Site) -> None:
     (site.pages_dir / "charts").mkdir()
-    links = [{"title": site.text[k], "href": f"{d}/index.md"} for k, d in (
-        ("overdue", "overdue"), ("rework", "rework"), ("units", "units"), ("changes", "changes"),
-        ("claims", "claims"), ("data", "data"), ("methodology", "methodology"))]
+    links = [{"title": site.text[page.home_link], "href": page.home_href}
+             for page in PAGES if page.home_link]
     site.write("index.md", "index.md.j2",
                headline=pages.figure_items(site.metrics, figures.HEADLINE_KEYS, site.language),
                charts=home_charts(site.metrics, site.text, site.pages_dir / "charts", site.language),
@@ -238,16 +238,17 @@ def _write_groups(site: _Site) -> list[dict]:
 def _write_issue_pages(site: _Site) -> None:
     """Issue detail pages, one per bucket; the bucket of an id never changes."""
     slugs = pages.group_slugs(site.metrics)
+    histories = timeline.timelines(pages.snapshot_folders(site.config))
     buckets: dict[str, list[dict]] = {}
     for issue in site.issues:
         buckets.setdefault(safepath.bucket(issue["issue_id"]), []).append(
-            pages.issue_detail(issue, site.published, slugs, site.language))
+            pages.issue_detail(issue, site.published, slugs, site.language,
+                               histories.get(issue["issue_id"])))
     for bucket, details in sorted(buckets.items()):
         site.write(f"issues/{bucket}/index.md", "issues.md.j2", bucket=bucket, issues=details)
 
 
-def _write_lists(site: _Site, changes: dict | None) -> None:
-    """Overdue, rework, claims and the changes since the last publish."""
+def _write_overdue(site: _Site) -> None:
     text, metrics, language = site.text, site.metrics, site.language
     days_late = metrics["days_late"]
     late = (text["days_late"], lambda issue: str(days_late.get(issue["issue_id"], "")))
@@ -256,16 +257,30 @@ def _write_lists(site: _Site, changes: dict | None) -> None:
                figures=pages.figure_items(metrics, ["issues.overdue",
                                                     "issues.overdue_first_deadline"], language),
                issues=site.table(site.listed("overdue"), [late]))
+
+
+def _write_rework(site: _Site) -> None:
+    text, metrics, language = site.text, site.metrics, site.language
     score = (text["satisfaction"], lambda i: pages.display("satisfaction", i.get("satisfaction")))
     site.write("rework/index.md", "list.md.j2", heading=text["rework"], intro=text["rework_intro"],
                figures=pages.figure_items(metrics, ["issues.rework"], language),
                issues=site.table(site.listed("rework"),
                                  [score] if "satisfaction" in site.published else []))
-    site.write("claims/index.md", "claims.md.j2", claims=pages.claims(metrics))
+
+
+def _write_claims(site: _Site) -> None:
+    site.write("claims/index.md", "claims.md.j2", claims=pages.claims(site.metrics))
+
+
+def _write_changes(site: _Site) -> None:
+    """The changes since the last publish."""
+    text, metrics, language = site.text, site.metrics, site.language
+    changes = _read_json(site.config.work_dir / "changes.json")
     issue_ids = {i["issue_id"] for i in site.issues}
     site.write("changes/index.md", "changes.md.j2", changes=diff_page.page(
         changes, text, issue_ids, metrics["figures"], language,
-        downloads=_copy_changes(site) if changes else []))
+        downloads=_copy_changes(site) if changes else []),
+               removals=removals.page(pages.snapshot_folders(site.config), text))
 
 
 def _copy_changes(site: _Site) -> list[str]:
@@ -310,8 +325,12 @@ def _write_history(site: _Site) -> None:
                lists=sections)
 
 
-def _write_data(site: _Site, report: dict | None) -> None:
-    """Every snapshot copied into the site, the public key, latest.json and the data page."""
+def _write_data(site: _Site) -> None:
+    """Every snapshot copied into the site, the public key, latest.json and the data page.
+
+    The warning count comes from the newest snapshot's build record, not the work dir, so a
+    rebuild from the snapshots alone (`verify`) prints the same page.
+    """
     config = site.config
     folders = pages.snapshot_folders(config)
     data_dir = site.pages_dir / "data"
@@ -324,8 +343,37 @@ def _write_data(site: _Site, report: dict | None) -> None:
         (data_dir / "latest.json").write_text(
             json.dumps({"snapshot_id": folders[-1].name}, ensure_ascii=False) + "\n",
             encoding="utf-8")
+    record = build_record.read(folders[-1]) if folders else None
     site.write("data/index.md", "data.md.j2", snapshots=pages.snapshot_entries(folders),
-               warnings=_count_warnings(report))
+               warnings=(record or {}).get("validate_warnings"),
+               receipt=_write_receipt(site, folders, data_dir))
+
+
+def _write_receipt(site: _Site, folders: list[Path], data_dir: Path) -> dict | None:
+    """The publication receipt (page and PDF) of the newest snapshot, and the timestamp
+    authority's certificate that `verify` checks the snapshots' tokens against."""
+    timestamps.copy_certificate(site.config, data_dir)
+    if not folders:
+        return None
+    key = data_dir / "minisign.pub"
+    pdf = receipt.write(site.pages_dir, folders[-1], site.config, key if key.is_file() else None)
+    return {"page": "../" + receipt.PAGE, "pdf": pdf.name}
+
+
+def _status_mapping(status_words, language: str) -> list[dict]:
+    """The status words in use (config.status_words) under the status each is shown as: the
+    built-in words of the site's script (Chinese on a Chinese site, ASCII on others) and every
+    word the config adds."""
+    labels = words.status_labels(language)
+    built_in = {schema.status_key(word): status
+                for word, status in schema.DEFAULT_STATUS_WORDS.items()}
+    grouped: dict[str, list[str]] = {status: [] for status in labels}
+    for word, status in sorted(status_words.items()):
+        if built_in.get(word) != status or word.isascii() != (language == "zh"):
+            grouped.setdefault(status, []).append(word)
+    separator = "、" if language == "zh" else ", "
+    return [{"label": labels.get(status, status), "words": separator.join(found)}
+            for status, found in grouped.items() if found]
 
 
 def _write_methodology(site: _Site) -> None:
@@ -338,17 +386,12 @@ def _write_methodology(site: _Site) -> None:
                                "stale_weeks", config.stale_weeks)}],
                definitions=[{"key": k, "label": figures.label(k, language) if k in figures.LABELS
                              else text.get(k.split(".")[-1], k), "text": v}
-                            for k, v in figures.definitions(language).items()])
+                            for k, v in figures.definitions(language).items()],
+               status_mapping=_status_mapping(config.status_words, language))
 
 
-def _write_mkdocs_config(site: _Site, docs: Path, nav_groups: list[dict]) -> None:
-    text, config = site.text, site.config
-    nav = [{text["home"]: "index.md"}, {text["overdue"]: "overdue/index.md"},
-           {text["rework"]: "rework/index.md"}, *nav_groups,
-           {text["history"]: "history/index.md"}, {text["changes"]: "changes/index.md"},
-           {text["claims"]: "claims/index.md"}, {text["data"]: "data/index.md"},
-           {text["methodology"]: "methodology/index.md"}, {text["search"]: "search.md"},
-           {text["about"]: "about.md"}]
+def _write_mkdocs_config(site: _Site, docs: Path, nav: list[dict]) -> None:
+    config = site.config
     mkdocs = yaml.safe_load(BASE_MKDOCS.read_text(encoding="utf-8"))
     if mkdocs.get("use_directory_urls") is not False:
         # Raw HTML issue tables link to .../index.html directly; they need this setting.
@@ -369,14 +412,36 @@ def _write_mkdocs_config(site: _Site, docs: Path, nav_groups: list[dict]) -> Non
         yaml.safe_dump(mkdocs, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
-def _count_warnings(report) -> int | None:
-    if not isinstance(report, dict):
-        return None
-    if isinstance(report.get("warnings"), list):
-        return len(report["warnings"])
-    if isinstance(report.get("warnings"), int):
-        return report["warnings"]
-    problems = report.get("problems")
-    if isinstance(problems, list):
-        return sum(1 for p in problems if isinstance(p, dict) and p.get("level") == "warning")
-    return None
+@dataclass(frozen=True)
+class Page:
+    """One entry of the site: its nav title (a text.yml key), its page, and what writes it.
+
+    `write(site)` writes the page (and any below it) and may return extra nav entries, placed
+    right after this entry's own (the unit, area and category indexes). A page with no `path`
+    has no nav entry of its own; one with no writer is hand-written (content/<language>/).
+    `home_link` is the text.yml key of its link on the home page, if it has one.
+    """
+
+    title: str
+    path: str
+    write: Callable[[_Site], list[dict] | None] | None = None
+    home_link: str = ""
+    home_href: str = ""
+
+
+# The site's pages in nav order: a new page is one entry here, plus its writer and template.
+PAGES: tuple[Page, ...] = (
+    Page("home", "index.md", _write_home),
+    Page("overdue", "overdue/index.md", _write_overdue, "overdue", "overdue/index.md"),
+    Page("rework", "rework/index.md", _write_rework, "rework", "rework/index.md"),
+    Page("units", "", _write_groups, "units", "units/index.md"),
+    Page("issue_details", "", _write_issue_pages),
+    Page("history", "history/index.md", _write_history),
+    Page("changes", "changes/index.md", _write_changes, "changes", "changes/index.md"),
+    Page("claims", "claims/index.md", _write_claims, "claims", "claims/index.md"),
+    Page("data", "data/index.md", _write_data, "data", "data/index.md"),
+    Page("methodology", "methodology/index.md", _write_methodology, "methodology",
+         "methodology/index.md"),
+    Page("search", "search.md"),
+    Page("about", "about.md"),
+)

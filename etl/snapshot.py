@@ -12,7 +12,7 @@ import pandas as pd
 
 from etl import __version__, schema
 from etl.ledger import build_record, manifests
-from etl.ledger import removals, tables
+from etl.ledger import removals, tables, timestamps
 from etl.ledger.manifests import (MANIFEST, SIGNATURE, canonical_json, chain, locked, manifest_hash,
                            read_manifest, sha256_hex)
 from etl.config import Removals
@@ -172,10 +172,11 @@ def _read_input(path: Path, stage: str) -> bytes:
 
 
 def _same_files(folder_a: Path, folder_b: Path) -> bool:
-    """Byte-equal folders, ignoring signatures (a rerun without the key is still the same data)."""
+    """Byte-equal folders, ignoring signatures and timestamp tokens (a rerun without the key or
+    the authority is still the same data)."""
     def listing(folder: Path) -> dict[str, bytes]:
         return {p.name: p.read_bytes() for p in sorted(folder.iterdir())
-                if p.is_file() and p.name != SIGNATURE}
+                if p.is_file() and p.name not in (SIGNATURE, timestamps.TIMESTAMP)}
     return listing(folder_a) == listing(folder_b)
 
 
@@ -199,7 +200,10 @@ def run(config) -> Path:
         head = committed[-1]
         head_manifest = read_manifest(head)
         rerun_previous = head_manifest.get("previous")
-        if manifests.snapshot_id({**manifest, "previous": rerun_previous}) == head.name:
+        rerun = {**manifest, "previous": rerun_previous}
+        if "removals" in head_manifest:
+            rerun["removals"] = head_manifest["removals"]
+        if manifests.snapshot_id(rerun) == head.name:
             previous = rerun_previous  # a rerun of the newest publish keeps its own previous
             removed = head_manifest.get("removals")  # allowed when it was made; nothing new
         else:
@@ -214,9 +218,10 @@ def run(config) -> Path:
             removed = removals.check(removals.find(head, frames),
                                      getattr(config, "removals", None) or Removals(),
                                      head.name, getattr(config, "language", "zh"))
-    snapshot_id = _complete(files, manifest, previous, columns, frames)
     if removed:
-        manifest["removals"] = removed  # only then, so other manifests keep their bytes
+        # Only then, so other manifests keep their bytes; inside the id (manifests.content_hash).
+        manifest["removals"] = removed
+    snapshot_id = _complete(files, manifest, previous, columns, frames)
     files[MANIFEST] = canonical_json(manifest)
     existing = snapshots_dir / snapshot_id
 
@@ -237,6 +242,8 @@ def run(config) -> Path:
         shutil.copytree(existing, staged)
     elif getattr(config, "minisign_key", None):
         sign(staged / MANIFEST, config)
+    if not existing.exists() and config.timestamp.url:
+        timestamps.stamp(staged / MANIFEST, config)  # outside the id: the id stays the content's
     return staged
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from etl import schema
-from etl.privacy import redact
+from etl.privacy import redact, review
+from etl.privacy.names import NameRules
 from etl.ledger import tables
 from etl.config import Config
 from etl.errors import EtlError
@@ -55,14 +56,28 @@ def fill_feedback_counts(issues: pd.DataFrame, feedback: pd.DataFrame) -> int:
     return int(missing.sum())
 
 
-def redact_columns(frame: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, int]:
-    """Redact personal data in free-text columns; returns how many cells changed per column."""
+def redact_columns(frame: pd.DataFrame, columns: tuple[str, ...], table: str = "",
+                   language: str = "zh", names: NameRules | None = None,
+                   known_ids: frozenset[str] = frozenset(),
+                   log: list | None = None) -> dict[str, int]:
+    """Redact personal data in free-text columns; returns how many cells changed per column.
+
+    Each hidden piece goes to `log` as a review.Redaction (table, row id, field, kind, excerpt).
+    """
     changed = {}
+    key = schema.PRIMARY_KEYS.get(table)
+    ids = frame[key].tolist() if key in frame else [""] * len(frame)
     for name in columns:
         if name not in frame:
             continue
         before = frame[name].tolist()
-        after = [redact.redact_text(v) if isinstance(v, str) else v for v in before]
+        after = []
+        for row_id, value in zip(ids, before):
+            text, found = redact.redact_with_matches(
+                value, language, names=names or NameRules(), known_ids=known_ids)
+            after.append(text)
+            if found and log is not None:
+                log += review.review_rows(table, row_id, name, found)
         count = sum(a != b for a, b in zip(after, before))
         if count:
             changed[name] = count
@@ -96,18 +111,30 @@ def run(config: Config) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     issues = _frame(_read_rows(source_dir / "issues.jsonl"), "issues")
     feedback = _frame(_read_rows(source_dir / "feedback.jsonl"), "feedback")
+    known = review.collect_names(source_dir)
+    names = review.name_rules(config, known)
+    known_ids = frozenset(str(i) for frame, key in ((issues, "issue_id"), (feedback, "feedback_id"))
+                          for i in frame[key].dropna())
+    log: list[review.Redaction] = []
 
     report = {
         "rework_from_satisfaction": apply_rework_rule(issues, config.satisfaction_threshold),
         "feedback_count_filled": fill_feedback_counts(issues, feedback),
         "redacted": {
-            "issues": redact_columns(issues, FREE_TEXT["issues"]),
-            "feedback": redact_columns(feedback, FREE_TEXT["feedback"]),
-        },
+            # Only what is published: the review file then lists only what readers would see.
+            table: redact_columns(frame, tuple(c for c in FREE_TEXT[table]
+                                               if c in config.published_fields[table]),
+                                  table, config.language, names, known_ids, log)
+            for table, frame in (("issues", issues), ("feedback", feedback))},
         "published_fields": config.published_fields,
         "rows": {"issues": len(issues), "feedback": len(feedback)},
     }
     for table, frame in (("issues", issues), ("feedback", feedback)):
         tables.write_table(frame, out_dir / f"{table}.csv", table, config.published_fields[table])
+    # Counts only: the report sits beside the public tables, the review file does not.
+    report["redactions"] = review.counts(log)
+    report["names_known"] = {"personal": len(names.known),
+                             "inside_place_names": len(known.inside_place_names)}
+    review.write_review(log, config.work_dir / review.REVIEW_FILE, config.language)
     (out_dir / "report.json").write_bytes(canonical_json(report))
     return out_dir

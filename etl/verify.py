@@ -1,4 +1,5 @@
-"""Check a built site: snapshot hashes, the chain, signatures, and every figure shown on a page."""
+"""Check a built site: snapshot hashes, the chain, signatures, CSV against JSON, every figure shown on
+a page, and (given a rebuild) every file against the site its snapshots rebuild."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from etl.site import figures as figure_text
 from etl.errors import SnapshotError, VerifyFailed
-from etl.ledger import manifests
+from etl.ledger import crosscheck, manifests, rebuild as rebuilding
+from etl.ledger import anchors, receipt, timestamps
 from etl.ledger.manifests import MANIFEST, SIGNATURE, order_chain, sha256_hex
 
 PUBLIC_KEY = "minisign.pub"
@@ -85,11 +87,12 @@ def _check_snapshot(folder: Path, problems: list[str]) -> dict | None:
             problems.append(f"{path}: SHA-256 or size differs from {folder.name}/{MANIFEST} "
                             "(the file was edited)")
     extra = sorted(p.name for p in folder.iterdir() if p.name not in files
-                   and p.name not in (MANIFEST, SIGNATURE))
+                   and p.name not in (MANIFEST, SIGNATURE, timestamps.TIMESTAMP))
     if extra:
         problems.append(f"{folder}: files not in the manifest: {', '.join(extra)}")
     _check_id(folder, manifest, problems)
     _check_row_counts(folder, manifest, problems)
+    problems += crosscheck.csv_json_problems(folder, manifest)
     return manifest
 
 
@@ -143,10 +146,11 @@ def _json_rows(data: bytes) -> int:
 
 
 def _check_signatures(data_dir: Path, ordered: list[Path], problems: list[str],
-                      public_key: Path | None = None) -> None:
+                      public_key: Path | None = None, snapshots_dir: Path | None = None) -> None:
     """Check signatures with `public_key` (obtained out of band) if given, else the site's own
     data/minisign.pub; signatures with no key to check them are a problem, not a pass."""
     site_key = data_dir / PUBLIC_KEY
+    snapshots_dir = snapshots_dir or data_dir / "snapshots"
     key = None
     if public_key is not None:
         key = Path(public_key)
@@ -158,7 +162,7 @@ def _check_signatures(data_dir: Path, ordered: list[Path], problems: list[str],
                             f"({key}); the site was signed, or its key replaced, by someone else")
     elif site_key.is_file():
         key = site_key
-    signatures = sorted((data_dir / "snapshots").glob(f"*/{SIGNATURE}"))
+    signatures = sorted(snapshots_dir.glob(f"*/{SIGNATURE}"))
     if key is None:
         if signatures:
             problems.append(f"{signatures[0]}: signed snapshots but no public key to check them "
@@ -193,8 +197,33 @@ def check_snapshots(site_dir: Path, problems: list[str],
                     public_key: Path | None = None) -> list[Path]:
     """Hashes, chain, latest.json and signatures; appends to problems; returns oldest→newest."""
     data_dir = Path(site_dir) / "data"
-    snapshots_dir = data_dir / "snapshots"
-    folders = sorted(p for p in snapshots_dir.iterdir() if p.is_dir()) if snapshots_dir.is_dir() else []
+    ordered = check_store(data_dir / "snapshots", problems)
+    if not _snapshot_folders(data_dir / "snapshots"):
+        return []
+    latest_path = data_dir / "latest.json"
+    try:
+        latest = json.loads(latest_path.read_text(encoding="utf-8")).get("snapshot_id")
+    except (FileNotFoundError, json.JSONDecodeError, AttributeError):
+        problems.append(f"{latest_path}: missing or not JSON with snapshot_id")
+    else:
+        if ordered and latest != ordered[-1].name:
+            problems.append(f"{latest_path}: names {latest}, but the newest snapshot is "
+                            f"{ordered[-1].name}")
+    _check_signatures(data_dir, ordered, problems, public_key)
+    return ordered
+
+
+def _snapshot_folders(snapshots_dir: Path) -> list[Path]:
+    # Names starting with "." are a store's lock and interrupted commits, not snapshots.
+    return sorted(p for p in snapshots_dir.iterdir() if p.is_dir() and not p.name.startswith(
+        ".")) if snapshots_dir.is_dir() else []
+
+
+def check_store(snapshots_dir: Path, problems: list[str]) -> list[Path]:
+    """Every snapshot's files, id, row counts and CSV/JSON, and the chain; returns the chain
+    oldest→newest (empty when it is broken). A site's data/snapshots or a snapshots_dir."""
+    snapshots_dir = Path(snapshots_dir)
+    folders = _snapshot_folders(snapshots_dir)
     if not folders:
         problems.append(f"{snapshots_dir}: no snapshots (the site must carry every snapshot)")
         return []
@@ -210,16 +239,6 @@ def check_snapshots(site_dir: Path, problems: list[str],
             hash_of=lambda name: sha256_hex((snapshots_dir / name / MANIFEST).read_bytes()))]
     except SnapshotError as error:
         problems.append(error.message)
-    latest_path = data_dir / "latest.json"
-    try:
-        latest = json.loads(latest_path.read_text(encoding="utf-8")).get("snapshot_id")
-    except (FileNotFoundError, json.JSONDecodeError, AttributeError):
-        problems.append(f"{latest_path}: missing or not JSON with snapshot_id")
-    else:
-        if ordered and latest != ordered[-1].name:
-            problems.append(f"{latest_path}: names {latest}, but the newest snapshot is "
-                            f"{ordered[-1].name}")
-    _check_signatures(data_dir, ordered, problems, public_key)
     return ordered
 
 
@@ -250,19 +269,58 @@ def check_figures(site_dir: Path, figures: dict, format_figure: Callable, proble
     return checked
 
 
+def is_store(folder: Path) -> bool:
+    """A snapshots_dir (snapshot folders, no site around them) rather than a built site."""
+    folder = Path(folder)
+    return not (folder / "data").is_dir() and any(
+        (p / MANIFEST).is_file() for p in _snapshot_folders(folder))
+
+
+def check_anchors(site_dir: Path, ordered: list[Path], problems: list[str],
+                  known_heads: Sequence[anchors.KnownHead] = (),
+                  tsa_certificate: Path | None = None, *, store: bool = False) -> None:
+    """What pins the chain from outside: known heads (receipts, auditors' notes), RFC 3161
+    tokens, and the receipt page naming the newest snapshot. A store carries no authority
+    certificate, so its tokens are checked only against one given with --tsa-cert."""
+    if known_heads and not ordered:
+        problems.append(f"{site_dir}: no chain to find the known heads in "
+                        f"({', '.join(h.snapshot_id for h in known_heads)})")
+    elif known_heads:
+        anchors.check_known_heads(ordered, list(known_heads), problems)
+    if not store:
+        timestamps.check_tokens(site_dir / "data", ordered, problems, tsa_certificate)
+        receipt.check(site_dir, ordered, problems)
+    elif tsa_certificate is not None:
+        timestamps.check_tokens(site_dir, ordered, problems, tsa_certificate)
+
+
 def run(site_dir: Path, derive: Callable, format_figure: Callable = figure_text.format_figure,
-        public_key: Path | None = None) -> None:
-    """Raise VerifyFailed listing every hash, id, chain, signature and page-figure mismatch.
+        public_key: Path | None = None, rebuild: Callable | None = None,
+        known_heads: Sequence[anchors.KnownHead] = (),
+        tsa_certificate: Path | None = None) -> list[str]:
+    """Raise VerifyFailed listing every hash, id, chain, signature, table, page-figure and
+    rebuilt-file mismatch; return notes that are not failures.
 
     `derive(snapshot_dirs) -> metrics dict` recomputes the figures from the data; the CLI passes
     the metrics stage's, since stages do not import each other. `public_key` is a minisign key
     obtained out of band: it checks the signatures, and the site's own key must equal it.
+    `rebuild(snapshot_dirs, folder) -> built site` rebuilds the site from its snapshots (the
+    CLI passes render and build); every file of the site must then equal the rebuild's. It runs
+    only when the snapshots pass their checks: a rebuild of bad data would only repeat them.
+    `site_dir` may also be a snapshots_dir (a store): then only the snapshots are checked.
     """
     site_dir = Path(site_dir)
     if not site_dir.is_dir():
         raise VerifyFailed(f"{site_dir} is not a folder", hint="give the built site's folder")
     problems: list[str] = []
-    ordered = check_snapshots(site_dir, problems, public_key)
+    notes: list[str] = []
+    store = is_store(site_dir)
+    if store:
+        ordered = check_store(site_dir, problems)
+        _check_signatures(site_dir, ordered, problems, public_key, snapshots_dir=site_dir)
+    else:
+        ordered = check_snapshots(site_dir, problems, public_key)
+    check_anchors(site_dir, ordered, problems, known_heads, tsa_certificate, store=store)
     derived = None
     if ordered:
         try:
@@ -271,19 +329,33 @@ def run(site_dir: Path, derive: Callable, format_figure: Callable = figure_text.
             problems.append(f"could not re-derive figures from {ordered[-1]}: "
                             f"{error.__class__.__name__}: {error}")
     if derived is not None:
-        figures = derived.get("figures", {})
         _compare_recorded(ordered[-1], derived, problems)
-        check_figures(site_dir, figures, format_figure, problems)
+    data_ok = bool(ordered) and not problems
+    if derived is not None and not store:
+        check_figures(site_dir, derived.get("figures", {}), format_figure, problems)
+    if rebuild is not None and not store and data_ok:
+        notes += check_rebuild(site_dir, ordered, rebuild, problems)
     if problems:
         lines = [f"verify found {len(problems)} problem(s) in {site_dir}:"]
         lines += [f"  - {problem}" for problem in problems[:MAX_LISTED]]
         if len(problems) > MAX_LISTED:
             lines.append(f"  ... and {len(problems) - MAX_LISTED} more")
+        if rebuild is not None and not store and not data_ok:
+            lines.append("  (the pages were not rebuilt to compare: the snapshots fail the "
+                         "checks above)")
         error = VerifyFailed("\n".join(lines),
                              hint="do not publish this site; rebuild it with `python -m etl "
                                   "publish`, and restore edited snapshots from a backup")
         error.problems = problems
         raise error
+    return notes
+
+
+def check_rebuild(site_dir: Path, ordered: list[Path], rebuild: Callable,
+                  problems: list[str]) -> list[str]:
+    """Every file of the site against a rebuild from its snapshots (etl/ledger/rebuild.py);
+    appends the differences, returns notes on a differing build environment."""
+    return rebuilding.check(site_dir, ordered, rebuild, problems)
 
 
 def _compare_recorded(head: Path, derived: dict, problems: list[str]) -> None:

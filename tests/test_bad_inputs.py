@@ -59,9 +59,24 @@ def _feedback_50k(original: bytes, bad_row: int | None = None) -> bytes:
     return output.getvalue().encode("gbk")
 
 
+def _unexplained_number(original: bytes) -> bytes:
+    """The campaign's own issue list with a number no redaction rule explains in one 问题描述."""
+    import openpyxl
+    book = openpyxl.load_workbook(io.BytesIO(original))
+    sheet = book.active
+    header_row = next(row for row in sheet.iter_rows() if any(c.value == "问题描述" for c in row))
+    column = next(c.column for c in header_row if c.value == "问题描述")
+    cell = sheet.cell(header_row[0].row + 1, column)
+    cell.value = f"档案编号92345678的材料缺失，{cell.value}"
+    output = io.BytesIO()
+    book.save(output)
+    return output.getvalue()
+
+
 GENERATORS = {
     "feedback_50k": lambda original: _feedback_50k(original),
     "feedback_50k_bad_row": lambda original: _feedback_50k(original, bad_row=BAD_ROW),
+    "unexplained_number": _unexplained_number,
 }
 
 

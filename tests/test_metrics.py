@@ -231,11 +231,29 @@ def test_case_shape_and_parameters(case):
 def test_empty_tables_give_nulls_not_errors():
     result = compute([])
     f = result["figures"]
-    assert f["issues.total"] == 0 and f["feedback.total"] == 0
+    # No opinion rows and no deadlines: those figures cannot be counted, so None ("—"), not 0.
+    assert f["issues.total"] == 0 and f["feedback.total"] is None
+    assert f["issues.overdue"] is None
     for key in ("rate.completion", "rate.on_time", "rate.reply", "rate.satisfaction",
                 "satisfaction.mean", "days.median_to_rectify"):
         assert f[key] is None
     assert result["series"]["burnup"] == []
+
+
+def test_figures_the_data_cannot_support_are_none_not_zero():
+    rows = [dict(issue_id="1", status="open", unit="县住建局"),
+            dict(issue_id="2", status="done", unit="县住建局")]
+    result = compute(rows)
+    f = result["figures"]
+    assert f["feedback.total"] is None and f["rate.reply"] is None
+    assert f["issues.overdue"] is None and f["deadline.overdue"] is None
+    [unit] = result["groups"]["unit"]
+    assert unit["figures"]["overdue"] is None
+    assert [stage["stage"] for stage in result["funnel"]] == ["issues", "rectified"]
+    # Once the data has deadlines and opinions, zeros are real counts again.
+    dated = [row | {"deadline": D(2099, 1, 1)} for row in rows]
+    f = compute(dated, [dict(feedback_id="F1", channel="短信")])["figures"]
+    assert f["issues.overdue"] == 0 and f["feedback.total"] == 1
 
 
 def test_median_of_an_even_count_is_the_middle_average():
@@ -421,8 +439,8 @@ def test_invariants(campaign):
             assert 0 <= value <= 1, key
     assert f["issues.total"] == len(rows) == sum(f[f"issues.{s}"] for s in schema.STATUSES)
     assert f["issues.done"] <= f["issues.total"]
-    assert f["feedback.total"] == len(opinions)
-    if any(row["replied"] is not None for row in opinions):
+    assert f["feedback.total"] == (len(opinions) if opinions else None)
+    if opinions and any(row["replied"] is not None for row in opinions):
         assert f["feedback.replied"] <= f["feedback.total"]
     else:
         assert f["feedback.replied"] is None and f["rate.reply"] is None
@@ -433,13 +451,17 @@ def test_invariants(campaign):
         for group in result["groups"][kind]:
             for key, value in group["figures"].items():
                 assert f[f"{kind}.{group['slug']}.{key}"] == value
-    assert sum(g["figures"]["feedback.total"] for g in result["groups"]["channel"]) == len(opinions)
+    assert sum(g["figures"]["feedback.total"] or 0
+               for g in result["groups"]["channel"]) == len(opinions)
     pending = sum(row["status"] not in ("done", "long_term") for row in rows)
     buckets = [f[f"deadline.{n}"] for n in ("overdue", "within_10", "within_20", "later", "none")]
-    assert sum(buckets) == pending
-    assert f["deadline.overdue"] == f["issues.overdue"] == len(result["lists"]["overdue"])
-    assert len(result["lists"]["due_10"]) == f["deadline.within_10"]
-    assert len(result["lists"]["due_20"]) == f["deadline.within_20"]
+    assert sum(bucket or 0 for bucket in buckets) == pending
+    if not any(row["deadline"] is not None for row in rows):  # no deadlines: unknown, not 0
+        assert f["issues.overdue"] is None and f["deadline.none"] == pending
+    else:
+        assert f["deadline.overdue"] == f["issues.overdue"] == len(result["lists"]["overdue"])
+        assert len(result["lists"]["due_10"]) == f["deadline.within_10"]
+        assert len(result["lists"]["due_20"]) == f["deadline.within_20"]
     assert set(result["lists"]["stale"]) <= {r["issue_id"] for r in rows
                                               if r["status"] not in ("done", "long_term")}
     assert f["issues.done_with_deadline"] <= f["issues.done"]
@@ -497,7 +519,7 @@ def test_on_time_against_first_deadline_never_beats_current(campaign):
     f = compute(rows, opinions, history_entries=earlier)["figures"]
     if f["rate.on_time"] is not None:
         assert f["rate.on_time"] <= f["rate.on_time_current"]
-    assert f["issues.overdue_first_deadline"] >= f["issues.overdue"]
+    assert (f["issues.overdue_first_deadline"] or 0) >= (f["issues.overdue"] or 0)
 
 
 @FAST

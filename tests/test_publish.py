@@ -104,7 +104,7 @@ def test_failed_publish_leaves_site_and_snapshots_untouched(campaign):
     csv_path = campaign.parent / "sources" / "意见建议台账.csv"
     lines = csv_path.read_bytes().split(b"\n")
     csv_path.write_bytes(b"\n".join(lines[:3] + [lines[2]] + lines[3:]))  # a duplicated row
-    with pytest.raises(ValidationFailed, match="is used again"):
+    with pytest.raises(ValidationFailed, match="重复使用"):  # the site is Chinese
         publish(campaign, as_of=AS_OF + dt.timedelta(days=1))
     assert (tree_digest(site), tree_digest(snapshots)) == before
     assert not site.with_name("site.old").exists()
@@ -142,6 +142,9 @@ def test_verify_catches_a_forged_head_snapshot_with_consistent_hashes(campaign):
         f"{head / 'manifest.json'}: snapshot id mismatch: the manifest's content hashes to "
         f"{manifests.snapshot_id(manifest)}, but the snapshot is named {head.name} in folder "
         f"{head.name} (its data or manifest was edited)",
+        # The publication receipt printed the manifest's hash before the edit.
+        f"{site / 'receipt.html'}: does not name the newest snapshot {head.name} and its "
+        f"manifest SHA-256 {manifests.manifest_hash(head)}",
         f"{head.name}/metrics.json: section 'series' differs from what the data re-derives"]
 
 

@@ -31,6 +31,9 @@ FEEDBACK = [
 
 
 def _publish(root: Path, as_of: str = "2026-11-01", issues=ISSUES, feedback=FEEDBACK, **kw) -> Path:
+    # Later publishes here drop items to make new data; the removal guard has its own tests
+    # (tests/test_removals.py), so these allow removals.
+    kw.setdefault("removals_reason", "测试数据删减")
     config = factory.make_config(root, as_of, **kw)
     return factory.publish(config, issues, feedback)
 
@@ -299,12 +302,12 @@ def test_commit_holds_the_lock_while_it_checks_and_renames(tmp_path):
     import threading
     import time
     first = _publish(tmp_path)
-    config = factory.make_config(tmp_path, "2026-11-20")
+    config = factory.make_config(tmp_path, "2026-11-20", removals_reason="测试数据删减")
     factory.write_inputs(config, ISSUES[:2], FEEDBACK)
     staged = snapshot.run(config)
     assert snapshot.read_manifest(staged)["previous"]["snapshot_id"] == first.name
     other = factory.make_config(tmp_path / "other", "2026-11-20",
-                                snapshots_dir=tmp_path / "snapshots")
+                                snapshots_dir=tmp_path / "snapshots", removals_reason="测试数据删减")
     factory.write_inputs(other, ISSUES[:1], FEEDBACK)
     snapshot.run(other)
     outcome = []

@@ -54,7 +54,15 @@ def test_types_cells_and_routes_deadline_notes(config):
     assert report["errors"] == [] and report["rejected"] == 0
 
 
-def test_errors_name_file_sheet_row_column_and_value(config):
+@pytest.fixture
+def english(write_config):
+    """A config for an English site: every message in English."""
+    from etl.config import load_config
+    return load_config(write_config(language="en"))
+
+
+def test_errors_name_file_sheet_row_column_and_value(english):
+    config = english
     write_extract(config, [
         record(4, good("QH-1")),
         record(5, good("QH-1")),
@@ -66,17 +74,18 @@ def test_errors_name_file_sheet_row_column_and_value(config):
     with pytest.raises(ValidationFailed) as caught:
         validate.run(config)
     lines = str(caught.value).splitlines()
-    assert lines[0] == "validation found 6 error(s):"
-    assert ("  - file 清单.xlsx, sheet Sheet1, row 5, column 序号: issue_id 'QH-1' is used again "
-            "(first at row 4); ids must be unique and never reused (value 'QH-1')") in lines
-    assert any(line.startswith("  - file 清单.xlsx, sheet Sheet1, row 6, column 整改进展: unknown "
-                               "status word") and line.endswith("(value '搁置')") for line in lines)
-    assert any("row 7, column 整改时限: deadline:" in line and "2026年13月45日" in line
-               for line in lines)
-    assert ("  - file 清单.xlsx, sheet Sheet1, row 8, column 满意度: satisfaction must be between "
-            "0 and 100 (value '120')") in lines
-    assert "  - file 清单.xlsx, sheet Sheet1, row 9, column 序号: required field issue_id is empty" \
-        in lines
+    assert lines[0] == "validation found 6 error(s) of 6 kind(s):"
+    assert lines[1:3] == [
+        "  - 1 × issue_id QH-1 is used again (first at row 4); ids must be unique and never reused",
+        "    file 清单.xlsx, sheet Sheet1, column 序号: rows 5 ('QH-1')"]
+    assert any(line.startswith("  - 1 × unknown status word; known words: ") and "closed" in line
+               and "未启动" not in line for line in lines)
+    assert "    file 清单.xlsx, sheet Sheet1, column 整改进展: rows 6 ('搁置')" in lines
+    assert "  - 1 × no such date (2026年13月45日); check the month and day" in lines
+    assert "  - 1 × satisfaction must be between 0 and 100" in lines
+    assert "    file 清单.xlsx, sheet Sheet1, column 满意度: rows 8 ('120')" in lines
+    assert "  - 1 × required field issue_id is empty" in lines
+    assert "    file 清单.xlsx, sheet Sheet1, column 序号: rows 9" in lines
     report = json.loads((config.work_dir / "validate" / "report.json").read_text(encoding="utf-8"))
     assert len(report["errors"]) == 6
     with (config.work_dir / "validate" / "rejected_rows.csv").open(encoding="utf-8-sig") as handle:
@@ -104,7 +113,8 @@ def test_unsafe_and_colliding_ids_are_errors(config):
     assert codes == ["case_collision", "unsafe_id"]
 
 
-def test_empty_issue_list_is_an_error(config):
+def test_empty_issue_list_is_an_error(english):
+    config = english
     write_extract(config, [])
     with pytest.raises(ValidationFailed, match="no issue rows were read"):
         validate.run(config)
@@ -122,9 +132,10 @@ def test_satisfaction_stored_as_a_fraction_is_an_error(config):
     errors = [p for p in caught.value.problems if p.level == "error"]
     assert [(p.code, p.location.row, p.location.column) for p in errors] == [
         ("fraction_score", 4, "满意度"), ("fraction_score", 7, "满意度")]
-    assert ("  - file 清单.xlsx, sheet Sheet1, row 4, column 满意度: satisfaction 0.92 looks like a "
-            "percentage cell; a 92% cell is stored as 0.92; store scores as 0–100 (value '0.92')"
+    assert ("  - 2 处：满意度 0.92 像是百分比单元格：92% 存成了 0.92；请按 0–100 填写"
             ) in str(caught.value).splitlines()
+    assert "    文件 清单.xlsx，工作表 Sheet1，列 满意度: 行 4 ('0.92'), 7 ('0.5')" \
+        in str(caught.value).splitlines()
     kept = [r["cells"] for r in read_jsonl(config.work_dir / "validate" / "issues.jsonl")]
     assert [(r["issue_id"], r["satisfaction"]) for r in kept] == [("QH-2", 0), ("QH-3", 1)]
 
@@ -166,9 +177,10 @@ def test_links_compare_typed_ids_across_workbook_and_csv(config):
     assert feedback == [("F1", "1"), ("F2", "2"), ("F3", "3"), ("F4", "4"), ("5", "1.5")]
 
 
-def test_ids_equal_after_normalising_are_duplicates(config):
+def test_ids_equal_after_normalising_are_duplicates(english):
+    config = english
     write_extract(config, [record(4, good(7)), record(5, good("7.0"))])
-    with pytest.raises(ValidationFailed, match=r"row 5, column 序号: issue_id '7' is used again"):
+    with pytest.raises(ValidationFailed, match=r"issue_id 7 is used again(.|\n)*序号: rows 5"):
         validate.run(config)
 
 
@@ -194,7 +206,8 @@ def test_status_key_is_the_one_normal_form():
     assert schema.status_key("基本 完成") == "基本完成"
 
 
-def test_unmapped_columns_with_values_are_warnings(config):
+def test_unmapped_columns_with_values_are_warnings(english):
+    config = english
     write_extract(config, [record(4, good("QH-1"))])
     (config.work_dir / "extract" / "sources.json").write_text(json.dumps([
         {"name": "issues", "kind": "file", "table": "issues", "file": "清单.xlsx",
@@ -226,3 +239,179 @@ def test_extract_then_validate_lists_an_unmapped_column(write_config, tmp_path, 
     report = json.loads((validate.run(config) / "report.json").read_text(encoding="utf-8"))
     assert [(w["file"], w["column"]) for w in report["warnings"]
             if w["code"] == "unmapped_column"] == [("a.csv", "备注")]
+
+
+# --- the config's row and cell options (issue 12) -----------------------------------------
+
+def report_of(config):
+    return json.loads((config.work_dir / "validate" / "report.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("total", ["合计", "合 计", "总计：203项", "小计(城关镇)", "總計"])
+def test_total_rows_are_skipped_and_noted(config, total):
+    write_extract(config, [record(4, good("QH-1")), record(5, {"issue_id": total})])
+    out = validate.run(config)  # no "required field is empty" for the total row
+    assert [r["cells"]["issue_id"] for r in read_jsonl(out / "issues.jsonl")] == ["QH-1"]
+    report = report_of(config)
+    assert report["errors"] == []
+    assert [(s["row"], s["reason"], s["value"]) for s in report["skipped"]] == [(5, "total", total)]
+    assert [(w["code"], w["row"]) for w in report["warnings"]] == [("skipped_row", 5)]
+    with (out / "rejected_rows.csv").open(encoding="utf-8-sig") as handle:
+        assert list(csv.DictReader(handle)) == []
+
+
+def test_a_configured_pattern_skips_rows_and_words_inside_text_do_not(write_config):
+    from etl.config import load_config
+    config = load_config(write_config(skip_rows={"patterns": ["^说明[:：].*"]}))
+    write_extract(config, [record(4, good("QH-1", description="合计划拨资金未到位")),
+                           record(5, {"issue_id": "说明：本表截至11月"})])
+    out = validate.run(config)
+    assert [r["cells"]["description"] for r in read_jsonl(out / "issues.jsonl")] == \
+        ["合计划拨资金未到位"]
+    assert [s["row"] for s in report_of(config)["skipped"]] == [5]
+
+
+def test_date_options_default_year_formats_and_order(write_config):
+    from etl.config import load_config
+    config = load_config(write_config(
+        dates={"default_year": 2026, "formats": ["%m/%d/%Y %I:%M:%S %p"]},
+        sources=[{"name": "issues", "path": "sources/issues.csv"},
+                 {"name": "feed", "path": "sources/feed.csv", "dates": {"order": "dmy"}}]))
+    write_extract(config, [
+        record(4, good("QH-1", deadline="6月底")),
+        record(5, good("QH-2", deadline="6月")),
+        record(6, good("QH-3", deadline="6月15日")),
+        record(7, good("QH-4", deadline="03/04/2026 10:15:00 PM")),
+        {**record(8, good("QH-5", deadline="03/04/2026")), "loc": {
+            "source": "feed", "file": "feed.csv", "sheet": "", "row": 8}},
+    ])
+    rows = [r["cells"]["deadline"] for r in read_jsonl(validate.run(config) / "issues.jsonl")]
+    assert rows == ["2026-06-30", "2026-06-30", "2026-06-15", "2026-03-04", "2026-04-03"]
+
+
+def test_without_a_default_year_a_month_end_says_which_option(english):
+    write_extract(english, [record(4, good("QH-1", deadline="6月底")),
+                            record(5, good("QH-2", deadline="03/04/2026"))])
+    with pytest.raises(ValidationFailed) as caught:
+        validate.run(english)
+    assert sorted(p.code for p in caught.value.problems) == ["ambiguous_order", "no_year"]
+    text = str(caught.value)
+    assert "dates.default_year" in text and "dates.order" in text and "不是日期" not in text
+
+
+def test_defaults_fill_empty_cells_and_are_counted(write_config):
+    from etl.config import load_config
+    config = load_config(write_config(defaults={"issues": {"status": "未启动"}}))
+    write_extract(config, [record(4, good("QH-1", status="")),
+                           record(5, {k: v for k, v in good("QH-2").items() if k != "status"}),
+                           record(6, good("QH-3"))])
+    rows = [r["cells"]["status"] for r in read_jsonl(validate.run(config) / "issues.jsonl")]
+    assert rows == ["open", "open", "in_progress"]
+    assert report_of(config)["defaults"] == {"issues": {"status": 2}}
+
+
+def test_a_default_for_an_unknown_field_is_a_config_error(write_config):
+    from etl.config import load_config
+    from etl.errors import ConfigError
+    with pytest.raises(ConfigError, match="defaults.issues.colour: not a field of issues"):
+        load_config(write_config(defaults={"issues": {"colour": "red"}}))
+
+
+def test_names_lose_cjk_spaces_take_aliases_and_near_duplicates_warn(write_config):
+    from etl.config import load_config
+    config = load_config(write_config(aliases={"unit": {"县交通运输局": "县交通局"},
+                                               "area": {"城关": "城关镇"}}))
+    write_extract(config, [
+        record(4, good("QH-1", unit="县 交通局", area="城关")),
+        record(5, good("QH-2", unit="县交通局", area="城关镇")),
+        record(6, good("QH-3", unit="县交通运输局", area="东 坝 乡")),
+        record(7, good("QH-4", unit="县住建局")),
+        record(8, good("QH-5", unit="县住建")),
+    ])
+    out = validate.run(config)
+    rows = [(r["cells"]["unit"], r["cells"].get("area")) for r in read_jsonl(out / "issues.jsonl")]
+    assert rows == [("县交通局", "城关镇"), ("县交通局", "城关镇"), ("县交通局", "东坝乡"),
+                    ("县住建局", None), ("县住建", None)]
+    [warning] = [w for w in report_of(config)["warnings"] if w["code"] == "near_duplicate"]
+    assert warning["row"] == 8 and "县住建局" in warning["message"] and "县住建" in \
+        warning["message"] and "aliases.unit" in warning["message"]
+
+
+def test_formula_and_error_markers_are_their_own_errors(english):
+    write_extract(english, [record(4, good(
+        "QH-1", description={"formula": '=A4&"x"', "cell": "C4"},
+        unit={"error": "#N/A", "cell": "F4", "formula": "=VLOOKUP(A4,X!A:B,2,0)"},
+        satisfaction={"error": "#DIV/0!", "cell": "H4"}))])
+    with pytest.raises(ValidationFailed) as caught:
+        validate.run(english)
+    problems = {p.code: p for p in caught.value.problems}
+    assert sorted(problems) == ["error_cell", "formula_without_value"]  # never "missing"
+    formula = problems["formula_without_value"]
+    assert "cell C4" in formula.message and '=A4&"x"' in formula.message
+    errors = [p for p in caught.value.problems if p.code == "error_cell"]
+    assert [(p.value, p.location.column) for p in errors] == [("#N/A", "责任单位"),
+                                                              ("#DIV/0!", "满意度")]
+    assert "=VLOOKUP(A4,X!A:B,2,0)" in errors[0].message
+
+
+def test_errors_are_grouped_by_kind_with_counts_and_first_rows(english):
+    rows = [record(4 + n, good(f"QH-{n}", unit="")) for n in range(203)]
+    write_extract(english, rows)
+    with pytest.raises(ValidationFailed) as caught:
+        validate.run(english)
+    lines = str(caught.value).splitlines()
+    assert lines[:3] == [
+        "validation found 203 error(s) of 1 kind(s):",
+        "  - 203 × required field unit is empty",
+        "    file 清单.xlsx, sheet Sheet1, column 责任单位: rows 4, 5, 6, 7, 8, 9, 10, 11 and "
+        "195 more"]
+
+
+def test_dates_after_as_of_are_errors(english):
+    write_extract(english, [record(4, good("QH-1", status="已完成", completed_on="2026-12-01"))])
+    with pytest.raises(ValidationFailed) as caught:
+        validate.run(english)
+    [problem] = caught.value.problems
+    assert problem.code == "after_as_of" and "cut_at_as_of" in problem.message
+
+
+def test_cut_at_as_of_shows_the_data_as_it_stood(write_config):
+    from etl.config import load_config
+    config = load_config(write_config(cut_at_as_of=True))
+    write_extract(config, [
+        record(4, good("QH-1", status="已完成", identified_on="2026-01-05",
+                       completed_on="2026-12-01", satisfaction=90)),
+        record(5, good("QH-2", identified_on="2026-12-02")),
+        record(6, good("QH-3", status="已完成", completed_on="2026-11-01")),
+    ], [feedback_record(2, {"feedback_id": "F1", "channel": "短信", "received_on": "2026-12-03"}),
+        feedback_record(3, {"feedback_id": "F2", "channel": "短信", "replied": "是",
+                            "replied_on": "2026-12-01"})])
+    out = validate.run(config)
+    issues = [r["cells"] for r in read_jsonl(out / "issues.jsonl")]
+    assert [(r["issue_id"], r["status"], r.get("completed_on"), r.get("satisfaction"))
+            for r in issues] == [("QH-1", "in_progress", None, None),
+                                 ("QH-3", "done", "2026-11-01", None)]
+    feedback = [r["cells"] for r in read_jsonl(out / "feedback.jsonl")]
+    assert feedback == [{"feedback_id": "F2", "channel": "短信", "replied": False}]
+    report = report_of(config)
+    assert [(s["table"], s["row"], s["reason"]) for s in report["skipped"]] == [
+        ("issues", 5, "after_as_of"), ("feedback", 2, "after_as_of")]
+
+
+def test_english_site_messages_have_no_chinese_leftovers(english):
+    write_extract(english, [record(4, good("QH-1", deadline="2026-6/30")),
+                            record(5, good("QH-2", deadline="2026年6月")),
+                            record(6, good("QH-3", feedback_count="三"))])
+    with pytest.raises(ValidationFailed) as caught:
+        validate.run(english)
+    import re
+    for problem in caught.value.problems:
+        shown = problem.message.replace(problem.value, "")
+        assert not re.search(r"[\u4e00-\u9fff]", shown), problem.message
+
+
+def test_every_message_exists_in_every_language():
+    from etl.config import LANGUAGES
+    from etl.site import words
+    keys = {language: set(words.section("messages", language)) for language in LANGUAGES}
+    assert all(found == keys["zh"] for found in keys.values())

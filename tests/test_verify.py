@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import subprocess
@@ -18,6 +19,8 @@ from etl import metrics, snapshot, verify  # noqa: E402
 from etl.site import figures
 from etl.ledger import manifests
 from etl.errors import VerifyFailed  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
 
 I = factory.issue
 FIRST = [I("1", "done"), I("2"), I("3", "in_progress")]
@@ -92,8 +95,10 @@ def test_rewriting_a_past_snapshot_consistently_still_breaks_the_chain(site):
     manifest["files"]["issues.csv"] = {"sha256": snapshot.sha256_hex(data), "bytes": len(data)}
     (past / "manifest.json").write_bytes(snapshot.canonical_json(manifest))
     problems = _problems(site)
-    assert len(problems) == 2, problems
-    assert "snapshot id mismatch" in problems[0] and "older manifest was edited" in problems[1]
+    assert len(problems) == 3, problems
+    assert "snapshot id mismatch" in problems[0] and "older manifest was edited" in problems[2]
+    assert problems[1] == (f"{past / 'issues.json'}: issue_id '2' field 'status' is 'open', "
+                           "issues.csv gives 'done' (the CSV and JSON were edited apart)")
 
 
 def _edit_head_title(head: Path) -> None:
@@ -299,10 +304,12 @@ def test_verify_cli_takes_a_public_key(tmp_path, capsys, monkeypatch):
     (site / "index.html").unlink()  # and its page spans use the stub's formatting
     trusted = tmp_path / "keys" / "minisign.pub"
     (site / "data" / "minisign.pub").unlink()
-    assert cli.main(["verify", str(site)]) == 1
+    # The pages are hand-made stand-ins, not a build: nothing to rebuild them from.
+    assert cli.main(["verify", str(site), "--no-rebuild"]) == 1
     assert "pass the key with --public-key" in capsys.readouterr().err
-    assert cli.main(["verify", str(site), "--public-key", str(trusted)]) == 0
-    assert cli.main(["verify", str(site), "--public-key", str(tmp_path / "nope.pub")]) == 1
+    assert cli.main(["verify", str(site), "--no-rebuild", "--public-key", str(trusted)]) == 0
+    assert cli.main(["verify", str(site), "--no-rebuild", "--public-key",
+                     str(tmp_path / "nope.pub")]) == 1
     assert "nope.pub: the public key given with --public-key does not exist" in \
         capsys.readouterr().err
 
@@ -338,7 +345,205 @@ def test_default_derive_and_format_come_from_metrics_and_figures(tmp_path, capsy
     page = "".join(span(key, figures.format_figure(key, computed[key]))
                    for key in ("issues.total", "issues.done", "rate.completion"))
     site = factory.make_site(tmp_path, folders, {"index.html": page})
-    assert cli.main(["verify", str(site)]) == 0
+    assert cli.main(["verify", str(site), "--no-rebuild"]) == 0  # hand-made page, not a build
     (site / "index.html").write_text(page.replace(">4<", ">5<"), encoding="utf-8")
-    assert cli.main(["verify", str(site)]) == 1
+    assert cli.main(["verify", str(site), "--no-rebuild"]) == 1
     assert "figure 'issues.total' shows '5', the data gives '4'" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- verify by rebuild
+
+AS_OF = dt.date(2026, 11, 20)
+EARLIER = dt.date(2026, 10, 31)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """A real published site: a small synthetic campaign, an earlier export then the current one,
+    so the changes page compares two snapshots. Tests tamper with copies of it."""
+    import yaml
+    from etl import cli
+    from etl.config import load_config
+    from etl.demo import synth
+
+    root = tmp_path_factory.mktemp("campaign")
+    synth.generate(root / "sources", issues=40, feedback=90, as_of=AS_OF, history=[EARLIER],
+                   history_out=root / "history")
+    data = yaml.safe_load((ROOT / "site_data" / "gongshi.yml").read_text(encoding="utf-8"))
+    data["paths"] = {"work_dir": "build", "site_dir": "site", "snapshots_dir": "snapshots"}
+    config_path = root / "gongshi.yml"
+    config_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    quiet = lambda *a: None  # noqa: E731
+    earlier = cli._read_sources_from(load_config(config_path, as_of=EARLIER),
+                                     root / "history" / EARLIER.isoformat())
+    cli.publish(earlier, log=quiet, snapshot_only=True)
+    return cli.publish(load_config(config_path), log=quiet)
+
+
+@pytest.fixture
+def copy(built, tmp_path) -> Path:
+    site = tmp_path / "site"
+    shutil.copytree(built, site)
+    return site
+
+
+def _rebuild_problems(site: Path) -> list[str]:
+    from etl import cli
+    with pytest.raises(VerifyFailed) as caught:
+        cli.verify_site(site, rebuild=True)
+    return caught.value.problems
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _changed(problems: list[str], name: str) -> str:
+    found = [p for p in problems if p.startswith(f"{name}: differs from the rebuild: line ")]
+    assert len(found) == 1, problems
+    return found[0]
+
+
+def test_a_published_site_rebuilds_to_the_same_bytes(copy):
+    from etl import cli
+    assert cli.verify_site(copy, rebuild=True) == []  # same machine: no environment notes
+    assert cli.main(["verify", str(copy)]) == 0
+
+
+def test_an_edited_issue_page_is_caught(copy):
+    page = sorted((copy / "issues").glob("*/index.html"))[0]
+    _edit(page, "<td>", "<td>已办结")
+    found = _changed(_rebuild_problems(copy), page.relative_to(copy).as_posix())
+    assert "the site has '" in found and "已办结" in found
+
+
+def test_an_edited_list_page_is_caught(copy):
+    _edit(copy / "overdue" / "index.html", "</h1>", "（均已整改）</h1>")
+    assert "均已整改" in _changed(_rebuild_problems(copy), "overdue/index.html")
+
+
+def test_an_edited_svg_chart_is_caught(copy):
+    chart = sorted((copy / "charts").glob("*.svg"))[0]
+    _edit(chart, "<text", '<text opacity="0"')
+    assert 'opacity="0"' in _changed(_rebuild_problems(copy), f"charts/{chart.name}")
+
+
+def test_an_edited_changes_page_is_caught(copy):
+    _edit(copy / "changes" / "index.html", "</h1>", "：无变化</h1>")
+    assert "无变化" in _changed(_rebuild_problems(copy), "changes/index.html")
+
+
+def test_an_edited_hash_on_the_data_page_is_caught(copy):
+    head = _snapshots(copy)[-1]
+    real = manifests.sha256_hex((head / "issues.csv").read_bytes())
+    _edit(copy / "data" / "index.html", real, "0" * 64)
+    found = _changed(_rebuild_problems(copy), "data/index.html")
+    assert "0" * 64 in found and real in found
+
+
+def test_an_edited_search_shard_is_caught(copy):
+    shard = sorted((copy / "search").glob("*.js"))[0]
+    _edit(shard, '"', "'")
+    _changed(_rebuild_problems(copy), f"search/{shard.name}")
+
+
+def test_an_added_file_is_caught(copy):
+    (copy / "units" / "notice.html").write_text("<p>整改已全部完成</p>", encoding="utf-8")
+    assert "units/notice.html: in the site but not made by the rebuild (an added file)" in \
+        _rebuild_problems(copy)
+
+
+def test_a_removed_file_is_caught(copy):
+    (copy / "about.html").unlink()
+    assert "about.html: made by the rebuild but missing from the site (a removed file)" in \
+        _rebuild_problems(copy)
+
+
+def test_json_that_disagrees_with_the_csv_is_caught(copy):
+    """A head whose issues.json says what its CSV does not, re-hashed and renamed to the id its
+    manifest hashes to, so hashes, id, chain and row counts all check out."""
+    head = _snapshots(copy)[-1]
+    records = json.loads((head / "issues.json").read_text(encoding="utf-8"))
+    records[0]["status"] = "done" if records[0]["status"] != "done" else "open"
+    (head / "issues.json").write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n",
+                                      encoding="utf-8")
+    manifest = snapshot.read_manifest(head)
+    data = (head / "issues.json").read_bytes()
+    manifest["files"]["issues.json"] = {"sha256": snapshot.sha256_hex(data), "bytes": len(data)}
+    manifest["snapshot_id"] = manifests.snapshot_id(manifest)
+    head = head.rename(head.with_name(manifest["snapshot_id"]))
+    (head / "manifest.json").write_bytes(snapshot.canonical_json(manifest))
+    (copy / "data" / "latest.json").write_bytes(
+        snapshot.canonical_json({"snapshot_id": head.name}))
+    problems = _rebuild_problems(copy)
+    expected = (f"{head / 'issues.json'}: issue_id {records[0]['issue_id']!r} field 'status' is "
+                f"{records[0]['status']!r}, issues.csv gives ")
+    assert [p for p in problems if p.startswith(expected)], problems
+    # Its hashes, id and chain check out: the CSV/JSON comparison is what catches it.
+    assert not [p for p in problems if "was edited" in p or "snapshot id mismatch" in p], problems
+
+
+def test_a_head_without_a_build_record_cannot_be_rebuilt(copy):
+    """As for a snapshot made before Gongshi recorded its builds."""
+    from etl import cli
+    head = _snapshots(copy)[-1]
+    (head / "build.json").unlink()
+    problems: list[str] = []
+    assert verify.check_rebuild(copy, _snapshots(copy), cli.rebuild_site, problems) == []
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{head / 'build.json'}: missing, so the site cannot be rebuilt")
+    assert "--no-rebuild" in problems[0]
+
+
+def test_another_environment_is_named_beside_the_differences(copy, monkeypatch):
+    from etl import cli
+    from etl.ledger import build_record
+    monkeypatch.setattr(build_record, "packages_hash", lambda packages=None: "f" * 64)
+    notes = cli.verify_site(copy, rebuild=True)  # nothing differs: a note, not a failure
+    assert len(notes) == 1 and "installed packages differ" in notes[0]
+    (copy / "about.html").unlink()
+    problems = _rebuild_problems(copy)
+    assert "install the versions the site was built with" in problems[-1]
+
+
+def test_a_snapshots_folder_is_verified_alone(built, tmp_path, capsys):
+    from etl import cli
+    store = tmp_path / "snapshots"
+    shutil.copytree(built.parent / "snapshots", store)
+    assert cli.main(["verify", str(store)]) == 0
+    assert "CSV/JSON and metrics of its snapshots" in capsys.readouterr().out
+    json_path = sorted(store.glob("*/feedback.json"))[0]
+    json_path.write_text(json_path.read_text(encoding="utf-8").replace("true", "false", 1),
+                         encoding="utf-8")
+    assert cli.main(["verify", str(store)]) == 1
+    assert f"{json_path}: SHA-256 or size differs" in capsys.readouterr().err
+
+
+def test_a_site_is_verified_by_its_url(copy, capsys):
+    import functools
+    import http.server
+    import threading
+    from etl import cli
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(copy))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        assert cli.main(["verify", url]) == 0
+        assert "pages are not fetched" in capsys.readouterr().out
+        head = _snapshots(copy)[-1]
+        _edit(head / "metrics.json", '"as_of"', '"as_of" ')
+        assert cli.main(["verify", url]) == 1
+        assert f"{head.name}/metrics.json: SHA-256 or size differs" in capsys.readouterr().err
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_data_page_links_latest_json(built):
+    page = (built / "data" / "index.html").read_text(encoding="utf-8")
+    assert 'href="latest.json"' in page

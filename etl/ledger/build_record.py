@@ -35,9 +35,13 @@ from etl.read.formats import public_url
 
 FILE_NAME = "build.json"
 REMOVED = "(removed)"
-# Config sections that say where this machine writes, not what the site shows.
-MACHINE_ONLY = ("paths",)
+# Config sections that say where this machine writes, not what the site shows; and the
+# removal guard's gate (etl/ledger/removals.py), which decides whether a publish may happen,
+# not what it renders (an allowed removal's reason is in the manifest): changing the gate
+# must not make a new snapshot of the same data.
+MACHINE_ONLY = ("paths", "removals")
 PUBLIC_KEY_NAME = "minisign.pub"
+CERTIFICATE_NAME = "timestamp-ca.pem"
 
 
 def installed_packages() -> list[str]:
@@ -77,11 +81,21 @@ def warning_count(report) -> int | None:
 
 def record(config: Config, report=None) -> dict:
     """The build record of a publish with this config and validate report."""
-    public_key = manifests.public_key(config)
     return {"gongshi": __version__, "packages_sha256": packages_hash(),
-            "config": public_config(config),
-            "public_key": public_key.read_text(encoding="utf-8") if public_key else None,
+            "config": public_config(config), "public_files": _public_files(config),
             "validate_warnings": warning_count(report)}
+
+
+def _public_files(config: Config) -> dict[str, str]:
+    """The text of the public files the site copies from where the config points: the signing
+    key's public half, the timestamp authority's certificate."""
+    found = {}
+    if public_key := manifests.public_key(config):
+        found[PUBLIC_KEY_NAME] = public_key.read_bytes().decode("utf-8")
+    certificate = getattr(getattr(config, "timestamp", None), "ca_file", None)
+    if certificate and Path(certificate).is_file():
+        found[CERTIFICATE_NAME] = Path(certificate).read_bytes().decode("utf-8")
+    return found
 
 
 def record_bytes(config: Config, report=None) -> bytes:
@@ -108,18 +122,32 @@ def public_config(config: Config) -> dict:
     for section in MACHINE_ONLY:
         plain.pop(section, None)
     plain["signing"] = {}  # the public key is recorded beside the config, as its text
-    for source in plain.get("sources", []):
-        if source.get("url"):
-            source["url"] = public_url(source["url"])
-        http = source.get("http") or {}
-        http["headers"] = {name: REMOVED for name in http.get("headers", {})}
-    return plain
+    return _without_secrets(plain)
+
+
+def _without_secrets(value):
+    """Every `url` through public_url and every `headers` value removed, wherever they sit."""
+    if isinstance(value, list):
+        return [_without_secrets(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    cleaned = {}
+    for key, item in value.items():
+        if key == "url" and isinstance(item, str) and item:
+            cleaned[key] = public_url(item)
+        elif key == "headers" and isinstance(item, dict):
+            cleaned[key] = {name: REMOVED for name in item}
+        else:
+            cleaned[key] = _without_secrets(item)
+    return cleaned
 
 
 def _plain(value, base: Path):
     if dataclasses.is_dataclass(value):
+        # Options left at their defaults are not recorded: the rebuild restores them from the
+        # declarations, and a new Gongshi option does not change every snapshot's bytes.
         return {f.name: _plain(getattr(value, f.name), base) for f in dataclasses.fields(value)
-                if not f.metadata.get("internal")}
+                if not f.metadata.get("internal") and not _is_default(value, f)}
     if isinstance(value, Mapping):
         return {str(key): _plain(item, base) for key, item in value.items()}
     if isinstance(value, (tuple, list)):
@@ -135,19 +163,27 @@ def config_from(build: dict, folder: Path, *, snapshots_dir: Path) -> Config:
     """A config that renders what the record's publish rendered, writing under `folder`.
 
     Options come back through the frozen dataclasses' own types; the paths are the rebuild's:
-    work dir `folder/build`, the snapshots to render from, and the recorded public key written
-    to `folder/keys/minisign.pub` (the secret key is never needed to render).
+    work dir `folder/build`, the snapshots to render from, and the recorded public files written
+    to `folder/keys/` (the secret key is never needed to render).
     """
     folder = Path(folder)
     config = _build(Config, build["config"], folder)
     config = dataclasses.replace(config, path=folder / "gongshi.yml")
     config = config.replace(work_dir=folder / "build", site_dir=folder / "site",
                             snapshots_dir=Path(snapshots_dir))
-    if build.get("public_key"):
-        keys = folder / "keys"
-        keys.mkdir(parents=True, exist_ok=True)
-        (keys / PUBLIC_KEY_NAME).write_text(build["public_key"], encoding="utf-8")
+    public_files = build.get("public_files") or {}
+    keys = folder / "keys"
+    for name, text in public_files.items():
+        if name in (PUBLIC_KEY_NAME, CERTIFICATE_NAME):
+            keys.mkdir(parents=True, exist_ok=True)
+            (keys / name).write_bytes(text.encode("utf-8"))  # byte for byte, line ends too
+    if PUBLIC_KEY_NAME in public_files:
         config = config.replace(signing=Signing(minisign_key=keys / "minisign.key"))
+    timestamp = getattr(config, "timestamp", None)
+    if timestamp is not None:
+        config = config.replace(timestamp=dataclasses.replace(
+            timestamp, ca_file=keys / CERTIFICATE_NAME if CERTIFICATE_NAME in public_files
+            else None))
     return config
 
 
@@ -194,3 +230,12 @@ def environment_notes(build: dict) -> list[str]:
                      f"(packages SHA-256 {str(build.get('packages_sha256'))[:12]}…, here "
                      f"{packages_hash()[:12]}…)")
     return notes
+
+
+def _is_default(value, spec: dataclasses.Field) -> bool:
+    current = getattr(value, spec.name)
+    if spec.default is not dataclasses.MISSING:
+        return current == spec.default
+    if spec.default_factory is not dataclasses.MISSING:
+        return current == spec.default_factory()
+    return False

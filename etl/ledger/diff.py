@@ -16,7 +16,7 @@ from etl.site import figures
 from etl.config import LANGUAGES  # noqa: F401  (the diff formats read it here)
 from etl.ledger import diff_fields, diff_format, diff_xlsx, history, tables
 from etl.errors import DiffError
-from etl.ledger.manifests import MANIFEST, canonical_json, chain, read_manifest, sha256_hex
+from etl.ledger.manifests import MANIFEST, chain, read_manifest, sha256_hex
 
 TITLE_LENGTH = 40  # characters of description standing in for a missing title
 WORKBOOK = diff_xlsx.FILE_NAME

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -17,47 +18,7 @@ from etl.site import figures
 from etl.site import words
 
 # The workbook's own words; the site's language picks them (Chinese unless told otherwise).
-WORDS = {
-    "zh": {
-        "summary": "概况", "item": "项目", "value": "内容", "old_snapshot": "原快照",
-        "new_snapshot": "新快照", "old_as_of": "原数据日期", "new_as_of": "新数据日期",
-        "issues_old": "原问题条数", "issues_new": "现问题条数", "feedback_old": "原意见条数",
-        "feedback_new": "现意见条数", "issues_changed": "内容有变化的问题",
-        "feedback_changed": "内容有变化的意见", "rows": "条数",
-        "added": "新增问题", "removed": "删除的问题", "id_changes": "编号变更",
-        "field_changes": "字段变化", "status_changes": "状态变化", "regressions": "状态倒退",
-        "deadline_extensions": "整改时限延后", "deadlines_earlier": "整改时限提前",
-        "unit_changes": "责任单位变更", "owner_changes": "责任人变更",
-        "feedback_added": "新增意见", "feedback_removed": "删除的意见",
-        "feedback_changes": "意见变化", "figure_changes": "数字变化", "warnings": "比较提示",
-        "table": "清单", "issues": "问题", "feedback": "意见", "id": "编号", "title": "问题",
-        "unit": "责任单位", "status": "状态", "old": "原来", "new": "现在", "old_id": "原编号",
-        "new_id": "现编号", "similarity": "内容相似度", "field": "字段", "field_name": "字段代码",
-        "new_note": "时限说明", "feedback_id": "意见编号", "figure": "指标", "key": "指标代码",
-        "change": "变化", "warning": "提示", "true": "是", "false": "否",
-    },
-    "en": {
-        "summary": "Summary", "item": "Item", "value": "Value", "old_snapshot": "Old snapshot",
-        "new_snapshot": "New snapshot", "old_as_of": "Old data as of",
-        "new_as_of": "New data as of", "issues_old": "Issues before", "issues_new": "Issues now",
-        "feedback_old": "Opinions before", "feedback_new": "Opinions now",
-        "issues_changed": "Issues with changed content",
-        "feedback_changed": "Opinions with changed content", "rows": "Rows",
-        "added": "Issues added", "removed": "Issues removed", "id_changes": "Changed IDs",
-        "field_changes": "Field changes", "status_changes": "Status changes",
-        "regressions": "Status regressions", "deadline_extensions": "Deadlines extended",
-        "deadlines_earlier": "Deadlines earlier", "unit_changes": "Unit changes",
-        "owner_changes": "Responsible person changes", "feedback_added": "Opinions added",
-        "feedback_removed": "Opinions removed", "feedback_changes": "Opinion changes",
-        "figure_changes": "Figure changes", "warnings": "Comparison notes",
-        "table": "List", "issues": "Issue", "feedback": "Opinion", "id": "ID", "title": "Title",
-        "unit": "Responsible unit", "status": "Status", "old": "Was", "new": "Now",
-        "old_id": "Old ID", "new_id": "New ID", "similarity": "Content similarity",
-        "field": "Field", "field_name": "Field code", "new_note": "Deadline note",
-        "feedback_id": "Opinion ID", "figure": "Figure", "key": "Figure code", "change": "Change",
-        "warning": "Note", "true": "Yes", "false": "No",
-    },
-}
+# Sheet names, headers and summary words: the `workbook` section of templates/text.yml.
 
 WAS_NOW = ("issue_id", "title", "old", "new")
 # (section, its columns): one sheet each, in this order, after the summary; empty ones stay,
@@ -157,11 +118,15 @@ class _FixedTimeZip(zipfile.ZipFile):
             name.external_attr = 0o644 << 16
         super().writestr(name, data, compress_type, compresslevel)
 
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        # openpyxl writes each sheet from a temporary file, which would carry its mtime.
+        with open(filename, "rb") as handle:
+            self.writestr(arcname or Path(filename).name, handle.read())
+
 
 def workbook_bytes(result: dict, language: str = "zh") -> bytes:
     """The whole comparison as .xlsx bytes: a summary sheet, then one sheet per kind of change."""
-    vocab = WORDS.get(language, WORDS["zh"])
-    language = language if language in WORDS else "zh"
+    vocab = words.section("workbook", language)
     book = Workbook()
     stamp = _timestamp(result)
     book.properties.created = book.properties.modified = stamp

@@ -65,12 +65,17 @@ def content_hash(manifest: dict) -> str:
     restores older inputs gets a new id instead of colliding with that older snapshot.
     """
     files = manifest["files"]
-    return sha256_hex(canonical_json({
+    covered = {
         "as_of": manifest["as_of"], "tool": manifest["tool"], "sources": manifest["sources"],
         "row_counts": manifest["row_counts"], "previous": manifest["previous"],
         "files": {name: entry["sha256"] for name, entry in sorted(files.items())
                   if name not in NOT_IN_ID},
-    }))
+    }
+    if "removals" in manifest:
+        # The reason staff gave for dropping items: an edit to it must change the id too. Only
+        # manifests that removed items carry it, so every other id stays as it was.
+        covered["removals"] = manifest["removals"]
+    return sha256_hex(canonical_json(covered))
 
 
 def snapshot_id(manifest: dict) -> str:

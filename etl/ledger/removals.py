@@ -25,56 +25,29 @@ import pandas as pd
 from etl import schema
 from etl.errors import ConfigError, SnapshotError
 from etl.ledger import tables
+from etl.ledger.manifests import MANIFEST, read_manifest
+from etl.site import words as site_words
 
 TABLE_NAMES = ("issues", "feedback")
 SHOWN_IDS = 10  # ids named in the error; the count says how many there are in all
+SHOWN_ON_PAGE = 200  # ids listed on the changes page; all of them are in the manifest
 
-# The guard's words reach the staff who publish, so they are in the site's language.
-MESSAGES = {
-    "zh": {
-        "table": {"issues": "问题清单 (issues)", "feedback": "意见建议台账 (feedback)"},
-        "removed": "{table}比上一次快照 {previous} 少了 {count} 条已公示的条目：{ids}",
-        "more": "……（共 {count} 条，只列出前 {shown} 条）",
-        "drop": "{table}的行数从 {before} 条降到 {after} 条，减少 {share}，"
-                "超过允许的 {limit} (removals.max_drop_share)",
-        "stopped": "发布已停止，网站和快照都没有改动：",
-        "hint_reason": "如果导出不完整，请重新导出完整的清单再发布；如果确实要删除这些条目，"
-                       "请加上 --allow-removals \"原因\" 重新发布（或在配置中设置 "
-                       "removals.allowed_reason），原因会记入快照 manifest.json 并在“本次变化”页公示",
-        "hint_share": "配置中的 removals.allowed_reason 只允许少量删除；如果导出不完整，请重新导出"
-                      "完整的清单再发布；如果确实要删除这么多条目，请加上 --allow-removals "
-                      "\"原因\" 重新发布，原因会记入快照 manifest.json 并在“本次变化”页公示",
-    },
-    "en": {
-        "table": {"issues": "the issue list (issues)", "feedback": "the feedback list (feedback)"},
-        "removed": "{table} lacks {count} published item(s) of the previous snapshot "
-                   "{previous}: {ids}",
-        "more": " ... ({count} in all, the first {shown} shown)",
-        "drop": "{table} fell from {before} to {after} rows, {share} fewer, more than the "
-                "{limit} allowed (removals.max_drop_share)",
-        "stopped": "publish stopped; the site and the snapshots are unchanged:",
-        "hint_reason": "if the export is incomplete, export the whole list again and publish; if "
-                       "these items are really to be removed, publish again with "
-                       "--allow-removals \"REASON\" (or set removals.allowed_reason in the "
-                       "config); the reason is recorded in the snapshot's manifest.json and "
-                       "shown on the changes page",
-        "hint_share": "the config's removals.allowed_reason allows small removals only; if the "
-                      "export is incomplete, export the whole list again and publish; if this "
-                      "many items are really to be removed, publish again with "
-                      "--allow-removals \"REASON\"; the reason is recorded in the snapshot's "
-                      "manifest.json and shown on the changes page",
-    },
-}
+# The guard's words reach the staff who publish, so they are in the site's language:
+# `removal_messages` in templates/text.yml.
 
 
 def allow(config, reason: str):
-    """The config for a publish run with `--allow-removals REASON`: any removal, no share cap."""
+    """The config for a publish run with `--allow-removals REASON`: any removal, no share cap.
+
+    The reason is an internal option, so the build record (which hashes the config into the
+    snapshot id) does not hold it: only the manifest's `removals` does, when items went.
+    """
     reason = " ".join(reason.split())
     if not reason:
         raise ConfigError(["--allow-removals: give the reason the items are removed, in words "
                            "the public will read on the changes page"])
-    return config.replace(removals=dataclasses.replace(
-        config.removals, allowed_reason=reason, max_drop_share=1.0))
+    return config.replace(removals=dataclasses.replace(config.removals,
+                                                       command_line_reason=reason))
 
 
 def _ids(path: Path, table: str) -> list[str]:
@@ -108,11 +81,12 @@ def check(found: dict[str, dict], removals, previous_id: str, language: str = "z
     removed = {table: info for table, info in found.items() if info["ids"]}
     if not removed:
         return None
-    reason = " ".join(str(removals.allowed_reason).split())
-    too_far = {table: info for table, info in removed.items()
-               if _share(info) > removals.max_drop_share}
+    given = " ".join(str(getattr(removals, "command_line_reason", "")).split())
+    reason = given or " ".join(str(removals.allowed_reason).split())
+    too_far = {} if given else {table: info for table, info in removed.items()
+                                if _share(info) > removals.max_drop_share}
     if not reason or too_far:
-        words = MESSAGES.get(language, MESSAGES["en"])
+        words = site_words.section("removal_messages", language)
         lines = [words["stopped"]]
         for table, info in removed.items():
             lines.append("  - " + _removed_line(words, table, info, previous_id))
@@ -121,11 +95,12 @@ def check(found: dict[str, dict], removals, previous_id: str, language: str = "z
                 table=words["table"][table], before=info["rows_before"], after=info["rows_after"],
                 share=f"{_share(info):.1%}", limit=f"{removals.max_drop_share:.1%}"))
         raise SnapshotError("\n".join(lines),
-                            hint=words["hint_share"] if reason else words["hint_reason"])
-    return {"reason": reason, "tables": {
-        table: {"ids": info["ids"], "removed": len(info["ids"]),
-                "rows_before": info["rows_before"], "rows_after": info["rows_after"]}
-        for table, info in removed.items()}}
+                            hint=words["hint_share"] if too_far else words["hint_reason"])
+    tables_removed = {table: {"ids": info["ids"], "removed": len(info["ids"]),
+                              "rows_before": info["rows_before"], "rows_after": info["rows_after"]}
+                      for table, info in removed.items()}
+    return {"reason": reason, "tables": tables_removed,
+            "allowed_by": "--allow-removals" if given else "removals.allowed_reason"}
 
 
 def _share(info: dict) -> float:
@@ -142,16 +117,24 @@ def _removed_line(words: dict, table: str, info: dict, previous_id: str) -> str:
     return text
 
 
-def page(manifest: dict, text: dict) -> dict | None:
-    """The changes page's removals block: the recorded reason next to the ids each table lost."""
-    record = manifest.get("removals")
+def page(folders: list[Path], text: dict) -> dict | None:
+    """The changes page's removals block, from the newest of the snapshot folders (oldest
+    first): the recorded reason next to the ids each table lost; None when none were."""
+    if not folders:
+        return None
+    record = read_manifest(folders[-1]).get("removals")
     if not isinstance(record, dict):
         return None
     sections = []
     for table in TABLE_NAMES:
         info = record.get("tables", {}).get(table)
-        if info:
-            sections.append({"label": text[f"removals_{table}"],
-                             "count": text["removals_count"].format(count=info["removed"]),
-                             "ids": [str(i) for i in info["ids"]]})
-    return {"reason": str(record.get("reason", "")), "tables": sections}
+        if not info:
+            continue
+        ids = [str(i) for i in info["ids"]]
+        more = None
+        if len(ids) > SHOWN_ON_PAGE:
+            more = text["removals_more"].format(shown=SHOWN_ON_PAGE, total=len(ids))
+        sections.append({"label": text[f"removals_{table}"].format(count=len(ids)),
+                         "ids": ids[:SHOWN_ON_PAGE], "more": more})
+    return {"reason": str(record.get("reason", "")), "tables": sections,
+            "manifest": f"data/snapshots/{folders[-1].name}/{MANIFEST}"}

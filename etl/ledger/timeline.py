@@ -64,20 +64,15 @@ def timelines(folders: list[Path]) -> dict[str, dict]:
         manifest = read_manifest(folder)
         as_of, snapshot_id = manifest["as_of"], manifest["snapshot_id"]
         rows, past_frame = _read(folder)
-
-        def event(field: str, old=None, new=None) -> dict:
-            return {"as_of": as_of, "snapshot_id": snapshot_id, "field": field,
-                    "old": old, "new": new}
-
+        where = {"as_of": as_of, "snapshot_id": snapshot_id}
         for issue_id, values in rows.items():
             entry = result.get(issue_id)
             if entry is None:
-                result[issue_id] = {"first_seen": {"as_of": as_of, "snapshot_id": snapshot_id},
-                                    "events": []}
+                result[issue_id] = {"first_seen": dict(where), "events": []}
                 last[issue_id] = values
                 continue
             if issue_id not in present:
-                entry["events"].append(event(RETURNED))
+                entry["events"].append(_event(where, RETURNED))
             before = last[issue_id]
             if before != values:
                 kept = []
@@ -86,16 +81,20 @@ def timelines(folders: list[Path]) -> dict[str, dict]:
                         kept.append(old)
                         continue
                     if old is not _ABSENT and old != new:
-                        entry["events"].append(event(field, old, new))
+                        entry["events"].append(_event(where, field, old, new))
                     kept.append(new)
                 values = tuple(kept)
             last[issue_id] = values
         for issue_id in sorted(present - rows.keys()):
-            result[issue_id]["events"].append(event(REMOVED))
+            result[issue_id]["events"].append(_event(where, REMOVED))
         present = set(rows)
         pasts.append(history.past_snapshot(as_of, past_frame, snapshot_id))
     _add_deadlines(result, last, present, pasts)
     return result
+
+
+def _event(where: dict, field: str, old=None, new=None) -> dict:
+    return {**where, "field": field, "old": old, "new": new}
 
 
 def _add_deadlines(result: dict, last: dict, present: set, pasts: list[history.Past]) -> None:

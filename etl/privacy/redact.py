@@ -1,4 +1,4 @@
-"""Find and hide personal data in free text: resident ID, mobile, landline, e-mail, bank card.
+"""Find and hide personal data in free text: IDs, phones, e-mail, bank cards and person names.
 
 Decisions (issue 5):
 - Shape, not validity: anything shaped like a resident ID (18 characters, last may be x/X,
@@ -33,6 +33,10 @@ Decisions (issue 5):
   they are in practice ("150亿元", "15,000,000,000元", "22000000 元").
 - Markers hold no digits and redact_text repeats until nothing is found, so its output is a
   fixed point: redacting again changes nothing and find_personal_data finds nothing in it.
+
+Issue 11 added the shapes of etl.privacy.foreign (NANP, Hong Kong, Taiwan, SSN, passports),
+person names (etl.privacy.names), markers in the site language (etl.privacy.markers), and
+known ids: a hit that is, or lies inside, an id of a published table is never hidden.
 """
 
 from __future__ import annotations
@@ -40,17 +44,14 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 
-MARKERS = {
-    "id_card": "[身份证号已隐去]",
-    "mobile": "[手机号已隐去]",
-    "landline": "[电话已隐去]",
-    "email": "[邮箱已隐去]",
-    "bank_card": "[银行卡号已隐去]",
-    "qq": "[QQ号已隐去]",
-    "long_number": "[长数字已隐去]",
-}
+from etl.privacy import foreign
+from etl.privacy.markers import markers
+from etl.privacy.names import DEFAULT_RULES, NameRules, find_names
+
+MARKERS = markers("zh")
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,7 @@ _DIGIT_PATTERNS = [
     # +86 and the area code without its 0: "+86 10 6552 8888", "+86 (531) 8888 8888".
     ("landline", r"\(?(?:\+|00)86\)?" + _OPT + r"(?:\(" + _AREA_AFTER_COUNTRY + r"\) ?|"
      + _AREA_AFTER_COUNTRY + _OPT + r")" + _LOCAL + _EXTENSION),
+    *foreign.DIGIT_PATTERNS,
     # Cards in groups of four, 16-19 digits.  Last, because it is the only shape that can be
     # rejected after matching (see _classify); every other shape at a position is tried first.
     ("card_grouped", r"[0-9]{4}(?:" + _SEP + r"[0-9]{4}){3}(?:" + _SEP + r"[0-9]{1,3})?"),
@@ -193,6 +195,7 @@ _KEYWORD_PATTERNS = [
     ("landline", r"(?:电话|座机|联系方式|热线|(?<![A-Za-z])(?:[Tt]el|TEL))(?:号码)?[:： ]{0,2}"
      r"(?P<number>[2-9][0-9]{6,7}|[2-9][0-9]{2,3}" + _SEP + r"[0-9]{4})(?![0-9])"),
     ("qq", r"(?:QQ|qq|Qq)(?:号|号码)?[:： ]{0,2}(?P<number>[1-9][0-9]{4,11})(?![0-9])"),
+    *foreign.KEYWORD_PATTERNS,
 ]
 
 _EMAIL = re.compile(
@@ -257,15 +260,17 @@ def _classify(kind: str, found: str) -> str | None:
 # C) a few.  Every digit shape above holds at least 10 digits with at most 6 separator
 # characters between two of them; dates ("2026-11-20", 8 digits) are not candidates.  It runs
 # on the text with invisible characters removed, so only visible separators count here.
-_CANDIDATE_SEPARATOR = "[" + re.escape("()+- ") + "".join(
-    re.escape(chr(code)) for code, folded in sorted(_FOLD.items()) if folded in "()+- ") + "]"
+_CANDIDATE_SEPARATOR = "[" + re.escape("()+-. ") + "".join(
+    re.escape(chr(code)) for code, folded in sorted(_FOLD.items()) if folded in "()+-. ") + "]"
 _CANDIDATE_DIGIT = r"\d"  # every decimal digit (Nd), as _FOLD folds them
 _CANDIDATE = re.compile(_CANDIDATE_DIGIT + "(?:" + _CANDIDATE_SEPARATOR + "{0,6}"
                         + _CANDIDATE_DIGIT + "){9,}")
-_KEYWORD_TRIGGERS = ("电话", "座机", "联系方式", "热线", "tel", "Tel", "TEL", "QQ", "qq", "Qq")
+_KEYWORD_TRIGGERS = ("电话", "座机", "联系方式", "热线", "tel", "Tel", "TEL", "QQ", "qq", "Qq",
+                     *foreign.TRIGGERS)
 _KEYWORD_TRIGGERS += tuple(word.translate({code: chr(code + 0xFEE0) for code in range(0x21, 0x7F)})
                            for word in _KEYWORD_TRIGGERS if word.isascii())
 _TRIGGER = re.compile("|".join(re.escape(word) for word in _KEYWORD_TRIGGERS))
+_FOREIGN_CANDIDATE = re.compile(foreign.CANDIDATE)
 # Context kept around a candidate: enough for "(+86) " or "联系电话：" before and "转123456" after.
 _CONTEXT = 16
 _EMAIL_CONTEXT = 256
@@ -281,6 +286,8 @@ def _find_all(text: str, needle: str):
 def _windows(text: str) -> list[tuple[int, int]]:
     """Merged spans of `text` that can hold personal data; everything outside is skipped."""
     spans = [(m.start() - _CONTEXT, m.end() + _CONTEXT) for m in _CANDIDATE.finditer(text)]
+    spans += [(m.start() - _CONTEXT, m.end() + _CONTEXT)
+              for m in _FOREIGN_CANDIDATE.finditer(text)]
     for at_sign in ("@", "\uff20"):
         spans += [(p - _EMAIL_CONTEXT, p + _EMAIL_CONTEXT) for p in _find_all(text, at_sign)]
     spans += [(m.start() - 2, m.start() + 3 * _CONTEXT) for m in _TRIGGER.finditer(text)]
@@ -315,16 +322,22 @@ def _candidates_in(folded: str, offset: int, lead: int, skip_fractions: bool):
             yield m.start("number") + offset, m.end("number") + offset, kind
 
 
-def find_personal_data(text: str, *, skip_fractions: bool = False) -> list[Match]:
+def find_personal_data(text: str, *, skip_fractions: bool = False,
+                       names: NameRules | None = DEFAULT_RULES,
+                       known_ids: Collection[str] = ()) -> list[Match]:
     """Every piece of personal data in `text`, in order, never overlapping.
 
     skip_fractions ignores digits right after a decimal point, for machine-written files
     (JSON, SVG) full of floats like 0.6666666666666666; free text is redacted without it.
+    names: the rules for person names (None: numbers and e-mail only).  known_ids: ids of
+    the published tables, never hidden ("QH-2026-0001", a 311 Unique Key).
     """
     if not text:
         return []
     visible = _Visible(text)
     candidates: list[tuple[int, int, str]] = []
+    if names is not None:
+        candidates += [(start, end, "name") for start, end in find_names(visible.text, names)]
     for start, end in _windows(visible.text):
         # Two characters before the window let the lookbehinds see a digit or "3." there.
         lead = min(start, 2)
@@ -335,7 +348,8 @@ def find_personal_data(text: str, *, skip_fractions: bool = False) -> list[Match
     matches: list[Match] = []
     reached = 0
     for start, end, kind in candidates:
-        if start >= reached:
+        if start >= reached and not (known_ids and _is_known_id(visible.text, start, end,
+                                                                known_ids)):
             original_start, original_end = visible.span(start, end)
             matches.append(Match(kind, original_start, original_end,
                                  text[original_start:original_end]))
@@ -343,36 +357,64 @@ def find_personal_data(text: str, *, skip_fractions: bool = False) -> list[Match
     return matches
 
 
-def _replace_once(text: str) -> str:
-    matches = find_personal_data(text)
+_ID_CHARACTER = re.compile(r"[A-Za-z0-9_\-]")
+
+
+def _is_known_id(text: str, start: int, end: int, known_ids: Collection[str]) -> bool:
+    """Whether text[start:end] is a known id or lies inside one written as a whole word."""
+    while start > 0 and _ID_CHARACTER.match(text[start - 1]):
+        start -= 1
+    while end < len(text) and _ID_CHARACTER.match(text[end]):
+        end += 1
+    word = text[start:end].strip()
+    return word in known_ids or fold(word) in known_ids
+
+
+def _replace_once(text: str, language: str, names: NameRules | None,
+                  known_ids: Collection[str], found: list[tuple[Match, str]]) -> str:
+    matches = find_personal_data(text, names=names, known_ids=known_ids)
     if not matches:
         return text
+    words = markers(language)
     pieces, position = [], 0
     for match in matches:
-        pieces += [text[position:match.start], MARKERS[match.kind]]
+        pieces += [text[position:match.start], words[match.kind]]
+        found.append((match, text))
         position = match.end
     pieces.append(text[position:])
     return "".join(pieces)
 
 
-def redact_text(text: str) -> str:
+def redact_with_matches(text: str, language: str = "zh", *,
+                        names: NameRules | None = DEFAULT_RULES,
+                        known_ids: Collection[str] = ()) -> tuple[str, list[tuple[Match, str]]]:
+    """`text` redacted as redact_text does, and each hit with the text it was found in."""
+    found: list[tuple[Match, str]] = []
+    if not isinstance(text, str) or not text:
+        return text, found
+    for _ in range(10):
+        redacted = _replace_once(text, language, names, known_ids, found)
+        if redacted == text:
+            return text, found
+        text = redacted
+    return text, found
+
+
+def redact_text(text: str, language: str = "zh", *, names: NameRules | None = DEFAULT_RULES,
+                known_ids: Collection[str] = ()) -> str:
     """`text` with each piece of personal data replaced by the marker of its kind.
 
     Repeated until nothing is found, so the result is a fixed point: redacting twice changes
     nothing and no hit survives (removing one hit can expose digits it was glued to).
+    Markers are in `language`, one of etl.config.LANGUAGES.
     """
-    if not isinstance(text, str) or not text:
-        return text
-    for _ in range(10):
-        redacted = _replace_once(text)
-        if redacted == text:
-            return text
-        text = redacted
-    return text
+    return redact_with_matches(text, language, names=names, known_ids=known_ids)[0]
 
 
-def mask(found: str) -> str:
-    """A preview that shows the shape of a hit but not the number: '138****8000'."""
+def mask(found: str, kind: str = "") -> str:
+    """A preview that shows the shape of a hit but not the number: '138****8000', '张*'."""
+    if kind == "name":
+        return found[:1] + "*" * max(len(found) - 1, 1)
     if "@" in found:
         local, _, domain = found.partition("@")
         return f"{local[:1]}***@{domain}"

@@ -1,4 +1,9 @@
-"""Last check before publishing: no personal data anywhere in the built site's text files."""
+"""Last check before publishing: no personal data anywhere in the built site's text files.
+
+Its detectors are its own (etl.privacy.scan_detectors), not redaction's: a form redaction does
+not know must not pass the scan for the same reason.  A hit names the file, the place and the
+kind of data, never the data.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from etl import schema
-from etl.privacy import redact
 from etl.errors import LeakFound
+from etl.privacy.scan_detectors import Knowledge, Suspect, find_suspects
 from etl.site import words
 
 # Never text; skipped without reading.
@@ -32,14 +37,11 @@ THEME_ASSET_GLOBS = (
 )
 MAX_LISTED = 50
 _SNIFF_BYTES = 8192
-# A digest, commit id or UUID can contain a run of digits that looks like a card or phone.
-_HEX_DIGEST = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64}|[0-9a-fA-F]{128}")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 @dataclass(frozen=True)
 class Hit:
-    """One piece of personal data in one file, with enough to find it but not to read it."""
+    """One suspected piece of personal data in one file: where and what kind, not what."""
 
     file: str
     where: str
@@ -68,33 +70,34 @@ def _read_text(path: Path) -> str | None:
     return data.decode("utf-8", errors="replace")
 
 
-def _widen(text: str, start: int, end: int, extra: str = "") -> str:
-    """The whole ASCII word (letters, digits and `extra`) around text[start:end]."""
-    def part_of_word(character: str) -> bool:
-        return (character.isascii() and character.isalnum()) or character in extra
-
-    while start > 0 and part_of_word(text[start - 1]):
-        start -= 1
-    while end < len(text) and part_of_word(text[end]):
-        end += 1
-    return text[start:end]
+def find_leaks(text: str, knowledge: Knowledge = Knowledge()) -> list[Suspect]:
+    """Suspected personal data in one file's text."""
+    return find_suspects(text, knowledge)
 
 
-def _inside_digest(text: str, match: redact.Match) -> bool:
-    """Whether the hit is part of a hex digest (sha256:…, a commit id) or a UUID, not a number."""
-    word = _widen(text, match.start, match.end)
-    if _HEX_DIGEST.fullmatch(word) and any(c in "abcdefABCDEF" for c in word):
-        return True
-    return bool(_UUID.fullmatch(_widen(text, match.start, match.end, "-")))
+def _known_ids(site_dir: Path) -> frozenset[str]:
+    """The ids of every published table in the site (issue_id, feedback_id, a 311 Unique Key),
+    and the file sizes its manifests record: numbers the site prints that are nobody's."""
+    ids: set[str] = set()
+    keys = set(schema.PRIMARY_KEYS.values()) | {"issue_id"}
+    for path in sorted(Path(site_dir).glob("data/**/*.csv")):
+        rows = csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig", errors="replace")))
+        header = next(rows, [])
+        columns = [index for index, name in enumerate(header) if name in keys]
+        for row in rows:
+            ids.update(row[index].lstrip("'") for index in columns if index < len(row) and row[index])
+    # The data page prints each snapshot file's size in bytes: seven digits on a big site.
+    for path in sorted(Path(site_dir).glob("data/**/manifest.json")):
+        try:
+            files = json.loads(path.read_text(encoding="utf-8")).get("files") or {}
+        except (ValueError, AttributeError):
+            continue
+        ids.update(str(entry["bytes"]) for entry in files.values()
+                   if isinstance(entry, dict) and isinstance(entry.get("bytes"), int))
+    return frozenset(ids)
 
 
-def find_leaks(text: str) -> list[redact.Match]:
-    """Personal data in one file's text, leaving out digests and float fractions."""
-    matches = redact.find_personal_data(text, skip_fractions=True)
-    return [m for m in matches if not _inside_digest(text, m)]
-
-
-def _locate_csv(text: str) -> dict[int, str]:
+def _locate_csv(text: str, knowledge: Knowledge) -> dict[int, str]:
     """For a CSV, map each hit's order to 'row R, column NAME' so the source column is named."""
     places = []
     rows = csv.reader(io.StringIO(text.lstrip("\ufeff")))
@@ -104,11 +107,11 @@ def _locate_csv(text: str) -> dict[int, str]:
             header = row
         for index, cell in enumerate(row):
             column = header[index] if index < len(header) else f"#{index + 1}"
-            places += [f"row {number}, column {column}"] * len(find_leaks(cell))
+            places += [f"row {number}, column {column}"] * len(find_leaks(cell, knowledge))
     return dict(enumerate(places))
 
 
-def _locate_json(text: str) -> dict[int, str]:
+def _locate_json(text: str, knowledge: Knowledge) -> dict[int, str]:
     """For JSON, map each hit's order to the key path holding it, such as [12].description."""
     try:
         document = json.loads(text)
@@ -119,15 +122,16 @@ def _locate_json(text: str) -> dict[int, str]:
     def walk(node, path: str) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
-                places.extend([f"key {path}.{key} (name)"] * len(find_leaks(str(key))))
+                places.extend([f"key {path}.{key} (name)"] * len(find_leaks(str(key), knowledge)))
                 walk(value, f"{path}.{key}")
         elif isinstance(node, list):
             for index, value in enumerate(node):
                 walk(value, f"{path}[{index}]")
         elif isinstance(node, str):
-            places.extend([f"key {path or '.'}"] * len(find_leaks(reveal(node))))
+            places.extend([f"key {path or '.'}"] * len(find_leaks(reveal(node), knowledge)))
         elif isinstance(node, (int, float)) and not isinstance(node, bool):
-            places.extend([f"key {path or '.'}"] * len(find_leaks(json.dumps(node))))
+            number = "" if path.endswith(("bytes", "size")) else json.dumps(node)
+            places.extend([f"key {path or '.'}"] * len(find_leaks(number, knowledge)))
 
     walk(document, "")
     return dict(enumerate(places))
@@ -149,33 +153,38 @@ def reveal(text: str) -> str:
     return text
 
 
-def scan_file(path: Path, relative: str) -> list[Hit]:
+def scan_file(path: Path, relative: str, knowledge: Knowledge = Knowledge()) -> list[Hit]:
     """Hits in one file; empty for binary files."""
     raw = _read_text(path)
     if raw is None:
         return []
     text = reveal(raw)
-    matches = find_leaks(text)
+    matches = find_leaks(text, knowledge)
     if not matches:
         return []
     suffix = path.suffix.lower()
     places: dict[int, str] = {}
     if suffix == ".csv":
-        places = _locate_csv(text)
+        places = _locate_csv(text, knowledge)
     elif suffix == ".json":
-        places = _locate_json(raw)
+        places = _locate_json(raw, knowledge)
     if len(places) != len(matches):
         places = {}  # the file's structure and its text disagree; line numbers still help
     hits = []
     for order, match in enumerate(matches):
-        line = text.count("\n", 0, match.start) + 1
-        where = f"line {line}" + (f", {places[order]}" if order in places else "")
-        hits.append(Hit(relative, where, match.kind, redact.mask(match.text)))
+        where = f"line {match.line}" + (f", {places[order]}" if order in places else "")
+        hits.append(Hit(relative, where, match.kind, f"({match.shape})"))
     return hits
 
 
-def scan_site(site_dir: Path, *, skip: tuple[str, ...] = ()) -> list[Hit]:
-    """Every hit in the site's text files, in path order; `skip` adds globs of vendored files."""
+def scan_site(site_dir: Path, *, skip: tuple[str, ...] = (), known_ids: frozenset[str] = frozenset(),
+              names: frozenset[str] = frozenset()) -> list[Hit]:
+    """Every hit in the site's text files, in path order; `skip` adds globs of vendored files.
+
+    The ids of the site's own published tables are known ids; `known_ids` adds more, and
+    `names` are names known to be personal (etl.privacy.review.names_to_scan).
+    """
+    knowledge = Knowledge(frozenset(known_ids) | _known_ids(site_dir), frozenset(names))
     hits: list[Hit] = []
     for path in sorted(p for p in Path(site_dir).rglob("*") if p.is_file()):
         relative = path.relative_to(site_dir).as_posix()
@@ -183,21 +192,22 @@ def scan_site(site_dir: Path, *, skip: tuple[str, ...] = ()) -> list[Hit]:
             continue
         if any(fnmatch.fnmatchcase(relative, pattern) for pattern in skip):
             continue
-        hits += scan_file(path, relative)
+        hits += scan_file(path, relative, knowledge)
     return hits
 
 
-def run(site_dir: Path, *, skip: tuple[str, ...] = ()) -> None:
-    """Raise LeakFound naming each file and a masked preview if the built site holds personal data."""
+def run(site_dir: Path, *, skip: tuple[str, ...] = (), known_ids: frozenset[str] = frozenset(),
+        names: frozenset[str] = frozenset()) -> None:
+    """Raise LeakFound naming each file and the kind of data if the built site may hold some."""
     site_dir = Path(site_dir)
     if not site_dir.is_dir():
         raise LeakFound(f"cannot scan {site_dir}: not a folder",
                         hint="build the site first (python -m etl build), then scan it")
-    hits = scan_site(site_dir, skip=skip)
+    hits = scan_site(site_dir, skip=skip, known_ids=known_ids, names=names)
     if not hits:
         return
     files = sorted({hit.file for hit in hits})
-    lines = [f"the built site {site_dir} holds {len(hits)} piece(s) of personal data "
+    lines = [f"the built site {site_dir} holds {len(hits)} piece(s) of possible personal data "
              f"in {len(files)} file(s):"]
     lines += [f"  - {hit.describe()}" for hit in hits[:MAX_LISTED]]
     if len(hits) > MAX_LISTED:
@@ -212,5 +222,8 @@ def _hint() -> str:
     columns = "、".join(dict.fromkeys(titles))  # each title once, in schema order
     return ("each hit came from a source cell: find the row the page or file shows and check its "
             f"text columns ({columns}) and its id; remove the personal data from the source, or, "
-            "if it is a form etl/redact.py does not hide yet, report it so redaction can be "
-            "extended; then publish again. Nothing is published while this check fails")
+            "if it is a form etl/privacy/redact.py does not hide yet, report it so redaction can "
+            "be extended; a number that is not personal (a work order number) reads as one when "
+            "written with a word in it (工单QH-123456) or its unit (元, %); then publish again. "
+            "The review list of what redaction hid is transform/redactions.csv in the work dir. "
+            "Nothing is published while this check fails")

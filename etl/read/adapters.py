@@ -60,14 +60,35 @@ US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s.*)?$")
 
 
 def to_raw_table(kind: str, data: bytes, *, name: str, source_name: str,
-                 encoding: str | None = None) -> RawTable:
-    """Parse one downloaded body of an adapter kind; name is the URL or file it came from."""
+                 encoding: str | None = None, unit_fallback: str = "") -> RawTable:
+    """Parse one downloaded body (or saved export) of an adapter kind; name is its URL or file.
+
+    unit_fallback: the unit of a request that names none (`service_name`: its service or
+    complaint type; other text: that unit); empty leaves it missing, so validation rejects it.
+    """
     adapter = ADAPTERS.get(kind)
     if adapter is None:
         raise SourceError(f"no adapter for kind {kind!r} (adapters: {', '.join(KINDS)})",
                           location=Location(source=source_name, file=name),
                           hint="set kind to one of the adapters, or to http for generic JSON/CSV")
-    return adapter(data, name=name, source_name=source_name, encoding=encoding)
+    table = adapter(data, name=name, source_name=source_name, encoding=encoding)
+    if unit_fallback:
+        _fill_unit(table, unit_fallback)
+    return table
+
+
+UNIT_FROM_SERVICE = "service_name"
+
+
+def _fill_unit(table: RawTable, fallback: str) -> None:
+    """Give each row without a unit the fallback; counted in meta, since it is a guess."""
+    unit, category = table.headers.index("unit"), table.headers.index("category")
+    filled = 0
+    for _number, cells in table.rows:
+        if cells[unit] is None:
+            cells[unit] = cells[category] if fallback == UNIT_FROM_SERVICE else fallback
+            filled += cells[unit] is not None
+    table.meta["unit_fallback"] = {"rule": fallback, "rows": filled}
 
 
 def _fail(message: str, name: str, source_name: str, row: int | None = None,

@@ -10,8 +10,8 @@ import io
 import json
 
 from etl.errors import Location, SourceError
-from etl.read.formats import EXPORT_HINT, detect_format, public_url
-from etl.read import adapters, http
+from etl.read.formats import EXPORT_HINT, detect_format
+from etl.read import adapters, paging, xlsx_cells
 from etl.read.table import RawTable, header_key  # noqa: F401  (re-exported)
 from etl.read.values import normalize_text
 
@@ -153,6 +153,19 @@ def _fill_merged(grid: list[list], merged, header_index: int) -> None:
                 row[left] = value
 
 
+def _mark_unvalued_cells(grid: list[list], data: bytes, sheet: str) -> None:
+    """Put a marker ({"formula"|"error", "cell"}) where calamine read a formula without a
+    value or an error such as #N/A as empty, so validate reports what the cell really holds."""
+    for (row, column), marker in xlsx_cells.unvalued_cells(data, sheet).items():
+        while row >= len(grid):
+            grid.append([None] * (len(grid[0]) if grid else 0))
+        cells = grid[row]
+        if column >= len(cells):
+            cells.extend([None] * (column + 1 - len(cells)))
+        if cells[column] is None:
+            cells[column] = marker
+
+
 def read_spreadsheet(data: bytes, *, name: str, source_name: str, fmt: str, sheet: str = "",
                      known_headers=frozenset(), header_row: int | None = None,
                      meta: dict) -> RawTable:
@@ -199,6 +212,8 @@ def read_spreadsheet(data: bytes, *, name: str, source_name: str, fmt: str, shee
         raise SourceError(what, location=_where(source_name, name, sheet),
                           hint="check that the export contains the list, or set sheet")
     grid = [[_spreadsheet_cell(cell) for cell in row] for row in values]
+    if fmt in ("xlsx", "xlsm"):
+        _mark_unvalued_cells(grid, data, chosen)
     where = _where(source_name, name, chosen)
     non_empty = [(i + 1, row) for i, row in enumerate(grid) if any(c is not None for c in row)]
     header_index = non_empty[find_header_row(non_empty, known_headers, header_row, where)][0] - 1
@@ -372,43 +387,59 @@ def read_bytes(data: bytes, *, name: str, source_name: str, fmt: str = "auto", s
                     known_headers=known_headers, header_row=header_row, meta=meta)
 
 
+def _read_file(source, config, key: str) -> bytes:
+    path = source.path
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise SourceError(f"file not found: {path}", location=Location(source=source.name),
+                          hint=f"put the export there or fix {key}.path in {config.path.name}")
+    except (IsADirectoryError, PermissionError) as error:
+        raise SourceError(f"cannot read {path}: {error.strerror}",
+                          location=Location(source=source.name),
+                          hint=f"check {key}.path in {config.path.name}")
+
+
+def _adapter_table(source, data: bytes, name: str, encoding: str) -> RawTable:
+    table = adapters.to_raw_table(source.kind, data, name=name, source_name=source.name,
+                                  encoding=None if encoding == "auto" else encoding,
+                                  unit_fallback=source.unit_fallback)
+    table.meta = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+                  "format": source.kind, "encoding": "", "sheet": "", **(table.meta or {})}
+    return table
+
+
 def read_source(source, config) -> list[RawTable]:
     """Read one configured source (file or URL) into its raw table(s)."""
     known = set(config.columns.get(source.table, {})) | set(source.columns)
     key = config.source_key(source)
+    if source.kind not in ("file", "http") and source.path is not None:
+        # A feed adapter reading a saved export: the file's bytes, as a download would give.
+        data = _read_file(source, config, key)
+        return [_adapter_table(source, data, source.path.name, source.encoding)]
     if source.kind == "file":
         path = source.path
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise SourceError(f"file not found: {path}", location=Location(source=source.name),
-                              hint=f"put the export there or fix {key}.path in {config.path.name}")
-        except (IsADirectoryError, PermissionError) as error:
-            raise SourceError(f"cannot read {path}: {error.strerror}",
-                              location=Location(source=source.name),
-                              hint=f"check {key}.path in {config.path.name}")
+        data = _read_file(source, config, key)
         table = read_bytes(data, name=path.name, source_name=source.name, fmt=source.format,
                            sheet=source.sheet, encoding=source.encoding,
                            header_row=source.header_row, known_headers=known)
         return [table]
 
-    data, fetched = http.fetch(source, cache_dir=config.work_dir / "http-cache")
+    def parse(data: bytes, name: str, fetched: dict) -> RawTable:
+        # The configured encoding wins; otherwise the charset the server declared, then detection.
+        encoding = source.encoding if source.encoding != "auto" else \
+            fetched.get("encoding") or "auto"
+        if source.kind == "http":
+            return read_bytes(data, name=name, source_name=source.name,
+                              fmt=source.format, sheet=source.sheet,
+                              encoding=encoding, header_row=source.header_row,
+                              known_headers=known)
+        return _adapter_table(source, data, name, encoding)
+
+    # One request, or one per page (paging.read); rows, errors and sources.json name the URL
+    # without the credentials it may carry.
+    table, fetched = paging.read(source, config.work_dir / "http-cache", parse)
     fetched = dict(fetched or {})
-    # The configured encoding wins; otherwise the charset the server declared, then detection.
-    encoding = source.encoding if source.encoding != "auto" else fetched.get("encoding") or "auto"
-    # Rows, errors and sources.json name the URL without the credentials it may carry.
-    name = public_url(source.url)
-    if source.kind == "http":
-        table = read_bytes(data, name=name, source_name=source.name,
-                           fmt=source.format, sheet=source.sheet,
-                           encoding=encoding, header_row=source.header_row,
-                           known_headers=known)
-    else:
-        table = adapters.to_raw_table(
-            source.kind, data, name=name, source_name=source.name,
-            encoding=None if encoding == "auto" else encoding)
-        table.meta = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
-                      "format": source.kind, "encoding": "", "sheet": "", **(table.meta or {})}
     # Validators only, never the HTTP status: a revalidated, unchanged source (304) must give
     # the same sources.json, and so the same snapshot id, as the first download (200).
     table.meta["fetched"] = {item: fetched.get(item) for item in ("etag", "last_modified")}

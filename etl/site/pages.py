@@ -85,8 +85,12 @@ def issue_table(issues: list[dict], published: list[str], text: dict,
     return {"headings": headings, "rows": rows}
 
 
-def issue_detail(issue: dict, published: list[str], slugs: dict, language: str = "zh") -> dict:
-    """Every published field of one issue, labelled; group fields link to their pages."""
+def issue_detail(issue: dict, published: list[str], slugs: dict, language: str = "zh",
+                 timeline: dict | None = None) -> dict:
+    """Every published field of one issue, labelled; group fields link to their pages.
+
+    `timeline` is the issue's entry from `ledger.timeline.timelines`: its history under it.
+    """
     fields = []
     for field in schema.ISSUE_FIELDS:
         if field.name not in published or field.name == "issue_id":
@@ -101,7 +105,29 @@ def issue_detail(issue: dict, published: list[str], slugs: dict, language: str =
         fields.append({"label": words.field_title(field.name, language),
                        "value": display(field.name, value, language), "href": href})
     heading = issue["issue_id"] + (f" {issue['title']}" if issue.get("title") else "")
-    return {"anchor": safepath.anchor(issue["issue_id"]), "heading": heading, "fields": fields}
+    return {"anchor": safepath.anchor(issue["issue_id"]), "heading": heading, "fields": fields,
+            "timeline": _timeline(timeline, published, language) if timeline else None}
+
+
+def _timeline(entry: dict, published: list[str], language: str) -> dict:
+    """An issue's history as page text: dates, the field's title, old and new in words."""
+    events = []
+    for event in entry["events"]:
+        if event["field"] in schema.field_names("issues") and event["field"] not in published:
+            continue  # published once, no longer: the page shows only what the config publishes
+        item = {"as_of": event["as_of"], "field": event["field"], "label": None,
+                "old": None, "new": None}
+        if event["field"] in published:
+            item["label"] = words.field_title(event["field"], language)
+            for side in ("old", "new"):
+                value = display(event["field"], event[side], language) or None
+                if value and len(value) > SUMMARY_LENGTH:  # a reply: the start of it
+                    value = value[: SUMMARY_LENGTH - 1] + "…"
+                item[side] = value
+        events.append(item)
+    return {"first_seen": entry["first_seen"]["as_of"], "events": events,
+            "first_deadline": entry["first_deadline"] if "deadline" in published else None,
+            "deadline": entry["deadline"] if "deadline" in published else None}
 
 
 def group_slugs(metrics: dict) -> dict[str, dict[str, str]]:

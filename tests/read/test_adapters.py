@@ -290,3 +290,80 @@ def test_iso_date():
     assert adapters.iso_date("1/5/2024") == "2024-01-05"
     assert adapters.iso_date("13/45/2024 01:00:00 AM") == "13/45/2024 01:00:00 AM"
     assert adapters.iso_date(None) is None
+
+
+# --- saved exports (path) and the unit fallback -------------------------------------------------
+
+def _saved_feed_config(write_config, tmp_path, **source):
+    import shutil
+    from etl.config import load_config
+    shutil.copy(CASES / source.pop("fixture"), tmp_path / "feed")
+    path = write_config(sources=[{"name": "riverton", "path": "feed", **source}])
+    return load_config(path)
+
+
+@pytest.mark.parametrize("kind, fixture", [("open311", "open311_requests.json"),
+                                           ("open311_xml", "open311_requests.xml"),
+                                           ("csv311", "nyc311_export.csv")])
+def test_every_adapter_reads_a_saved_export_by_path(write_config, tmp_path, kind, fixture):
+    from etl.read.sources import read_source
+    config = _saved_feed_config(write_config, tmp_path, kind=kind, fixture=fixture)
+    (raw,) = read_source(config.sources[0], config)
+    from_bytes = table(kind, (CASES / fixture).read_bytes(), name="feed")
+    assert (raw.headers, raw.rows, raw.file) == (from_bytes.headers, from_bytes.rows, "feed")
+    assert raw.meta["format"] == kind and len(raw.meta["sha256"]) == 64
+
+
+@pytest.mark.parametrize("given, problem", [
+    ({"path": "feed", "url": "https://311.example/requests.json"}, "not both"),
+    ({}, "not neither")])
+def test_a_feed_adapter_takes_a_path_or_a_url(write_config, given, problem):
+    from etl.config import load_config
+    from etl.errors import ConfigError
+    path = write_config(sources=[{"name": "riverton", "kind": "open311", **given}])
+    with pytest.raises(ConfigError, match=f"sources\\[0\\].path: give either path .*{problem}"):
+        load_config(path)
+
+
+def _without_agency() -> bytes:
+    import json
+    records = json.loads((CASES / "open311_requests.json").read_text(encoding="utf-8"))
+    for record in records:
+        record.pop("agency_responsible", None)
+    return json.dumps(records).encode("utf-8")
+
+
+@pytest.mark.parametrize("fallback", ["", "service_name", "311 Call Center"])
+def test_open311_without_agency_responsible_gets_the_configured_unit(fallback):
+    raw = adapters.to_raw_table("open311", _without_agency(), name=URL, source_name="sf",
+                                unit_fallback=fallback)
+    rows = records(raw)
+    expected = {"": None, "service_name": "Pothole", "311 Call Center": "311 Call Center"}
+    assert rows["638344"]["unit"] == expected[fallback]
+    assert all(row["unit"] is not None for row in rows.values()) == bool(fallback)
+    if fallback:
+        assert raw.meta["unit_fallback"] == {"rule": fallback, "rows": len(rows)}
+
+
+def test_unit_fallback_never_replaces_a_named_agency():
+    raw = adapters.to_raw_table("open311", (CASES / "open311_requests.json").read_bytes(),
+                                name=URL, source_name="riverton", unit_fallback="service_name")
+    assert records(raw)["638344"]["unit"] == "Department of Public Works"
+
+
+def test_unit_fallback_from_the_config_lets_such_a_feed_publish_its_rows(write_config, tmp_path):
+    import json
+    from etl import extract, validate
+    from etl.config import load_config
+    from etl.errors import ValidationFailed
+    (tmp_path / "feed").write_bytes(_without_agency())
+    source = {"name": "sf", "kind": "open311", "path": "feed"}
+    config = load_config(write_config(sources=[source], as_of="2024-04-01"))
+    extract.run(config)
+    with pytest.raises(ValidationFailed, match="unit"):  # without it, every row lacks a unit
+        validate.run(config)
+    config = load_config(write_config(sources=[{**source, "unit_fallback": "service_name"}],
+                                      as_of="2024-04-01"))
+    extract.run(config)
+    report = validate.run(config) / "report.json"
+    assert json.loads(report.read_text(encoding="utf-8"))["rows"]["issues"] == 10

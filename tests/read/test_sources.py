@@ -368,3 +368,75 @@ def test_public_url_drops_userinfo_and_masks_secret_parameters():
         "https://h/x?API_KEY=***&apikey=***&access_token=***&Signature=***&sig=***" \
         "&client_secret=***&password=***&Authorization=***&api%5Fkey=***&page=2&token=***"
     assert public_url("https://h/x?flag&q=a+b%20c#token=abc") == "https://h/x?flag&q=a+b%20c"
+
+
+# --- cells calamine reads as empty: formulas without a value, Excel errors ------------------
+
+def _with_cells(cells: str) -> bytes:
+    """A workbook whose row 2 is given as raw sheet XML (what Excel or a script wrote)."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["序号", "问题描述", "责任单位", "满意度"])
+    sheet.append([1, "placeholder", "县局", 90])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                start = data.index(b'<row r="2"')
+                end = data.index(b"</row>", start) + len(b"</row>")
+                data = data[:start] + f'<row r="2">{cells}</row>'.encode() + data[end:]
+            target.writestr(item, data)
+    return output.getvalue()
+
+
+def test_formula_without_value_and_error_cells_are_marked():
+    data = _with_cells('<c r="A2" t="n"><v>1</v></c>'
+                       '<c r="B2"><f>A2&amp;"x"</f><v /></c>'
+                       '<c r="C2" t="e"><f>NA()</f><v>#N/A</v></c>'
+                       '<c r="D2" t="e"><v>#DIV/0!</v></c>')
+    table = read_bytes(data, name="清单.xlsx", source_name="issues",
+                       known_headers={"序号", "问题描述"})
+    [(number, cells)] = table.rows
+    assert number == 2
+    assert cells == [1, {"formula": '=A2&"x"', "cell": "B2"},
+                     {"error": "#N/A", "formula": "=NA()", "cell": "C2"},
+                     {"error": "#DIV/0!", "cell": "D2"}]
+
+
+def test_formulas_with_values_and_empty_string_results_are_plain_cells():
+    data = _with_cells('<c r="A2" t="n"><v>1</v></c>'
+                       '<c r="B2" t="str"><f>"甲"&amp;"乙"</f><v>甲乙</v></c>'
+                       '<c r="C2" t="str"><f>IF(A2=1,"","x")</f><v></v></c>'
+                       '<c r="D2"><f>45+45</f><v>90</v></c>')
+    table = read_bytes(data, name="清单.xlsx", source_name="issues",
+                       known_headers={"序号", "问题描述"})
+    assert table.rows == [(2, [1, "甲乙", None, 90])]
+
+
+def test_the_demo_configs_commented_examples_load(tmp_path):
+    """site_data/gongshi.yml shows source kinds, columns and status_words in comments; with the
+    comment marks removed they must load as they are (the demo itself stays as published)."""
+    from pathlib import Path
+    lines = (Path(__file__).resolve().parents[2] / "site_data" / "gongshi.yml").read_text(
+        encoding="utf-8").splitlines()
+    starts = {"  # - name: hotline": ("  #   ", "  # - "), "# columns:": ("#   ", "# status_words:")}
+    uncommented, inside = [], None
+    for line in lines:
+        if line in starts:
+            inside = starts[line]
+        elif inside and not line.startswith(inside):
+            inside = None
+        uncommented.append(line.replace("# ", "", 1) if inside else line)
+    (tmp_path / "gongshi.yml").write_text("\n".join(uncommented) + "\n", encoding="utf-8")
+    config = load_config(tmp_path / "gongshi.yml")
+    hotline, city = config.sources[2:]
+    assert (hotline.kind, hotline.paging.page_size, hotline.paging.max_pages,
+            hotline.unit_fallback) == ("open311", 500, 40, "service_name")
+    assert (city.kind, city.paging.style) == ("csv311", "socrata")
+    assert config.columns["issues"]["整改责任单位"] == "unit"
+    assert config.columns["issues"]["问题编号"] == "issue_id"  # the built-in names stay
+    assert config.status_words["基本完成"] == "in_progress"

@@ -137,3 +137,50 @@ def test_deadlines_written_as_by_a_date_or_the_end_of_a_month_or_year(text, expe
 def test_a_month_without_its_end_is_still_not_a_date(text):
     with pytest.raises(ValueError):
         parse_date(text)
+
+
+# --- the config's date options (dates: formats, default_year, order) -----------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("6月底", dt.date(2026, 6, 30)), ("2月末前", dt.date(2026, 2, 28)),
+    ("6月30日", dt.date(2026, 6, 30)), ("6月", dt.date(2026, 6, 30)), ("6月份", dt.date(2026, 6, 30)),
+    ("2025年2月", dt.date(2025, 2, 28)),  # its own year wins; a month alone is its last day
+])
+def test_default_year_reads_dates_without_a_year(text, expected):
+    assert parse_date(text, default_year=2026) == expected
+
+
+@pytest.mark.parametrize("text, code", [("6月底", "no_year"), ("6月30日", "no_year"),
+                                        ("2014年6月", "month_only"), ("13月底", "no_year")])
+def test_without_a_default_year_those_forms_are_errors_naming_the_option(text, code):
+    from etl.read.values import CellError
+    with pytest.raises(CellError) as caught:
+        parse_date(text)
+    assert caught.value.code == code and "dates.default_year" in str(caught.value)
+
+
+def test_an_impossible_month_with_a_default_year_is_still_an_error():
+    with pytest.raises(ValueError, match="month 13"):
+        parse_date("13月底", default_year=2026)
+
+
+def test_explicit_formats_are_tried_first():
+    form = "%m/%d/%Y %I:%M:%S %p"
+    assert parse_date("03/04/2026 10:15:00 PM", formats=[form]) == dt.date(2026, 3, 4)
+    assert parse_date("2014-06-30", formats=[form]) == JUNE_30  # the built-in forms still work
+
+
+@pytest.mark.parametrize("order, expected", [("mdy", dt.date(2026, 3, 4)),
+                                             ("dmy", dt.date(2026, 4, 3))])
+def test_order_reads_year_last_dates(order, expected):
+    assert parse_date("03/04/2026", order=order) == expected
+    assert parse_date("03/04/2026 08:00", order=order) == expected
+
+
+def test_year_last_dates_need_an_order():
+    from etl.read.values import CellError
+    with pytest.raises(CellError) as caught:
+        parse_date("03/04/2026")
+    assert caught.value.code == "ambiguous_order"
+    with pytest.raises(ValueError, match="不存在的日期"):
+        parse_date("13/25/2026", order="mdy")

@@ -138,6 +138,13 @@ def build() -> dict[str, bytes]:
     files["case_ids.xlsx"] = issues_with({}, extra=[[
         "qh-2026-0004", "同一问题的小写编号", "作风问题", "河东乡", "河东乡人民政府",
         dt.datetime(2026, 12, 31), "未启动", None, None]])
+    # A formula saved without its computed value (as openpyxl and export scripts write it) and
+    # an Excel error value: each its own error, never "required field is empty".
+    files["formula_no_value.xlsx"] = issues_with({(4, 1): '=C4&"问题"'})
+    files["error_cell.xlsx"] = issues_with({(5, 4): "#N/A"})
+    # A 合计 total row under the items, plus one real error: only the real one is reported.
+    files["total_row.xlsx"] = issues_with({(6, 5): "2026年13月45日"}, extra=[[
+        "合计", None, None, None, None, None, None, None, None]])
 
     # --- the feedback CSV ----------------------------------------------------------------
     files["html_login.csv"] = HTML_LOGIN.encode("utf-8")

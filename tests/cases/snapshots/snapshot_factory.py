@@ -10,7 +10,7 @@ import pandas as pd
 
 from etl import snapshot
 from etl.ledger import tables
-from etl.config import Config, Paths
+from etl.config import Config, Paths, Removals
 
 ISSUE_COLUMNS = ["issue_id", "title", "description", "unit", "owner", "deadline",
                  "deadline_note", "status", "satisfaction"]
