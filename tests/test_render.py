@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from etl import metrics, render
-from etl.site import figures
+from etl.site import figures, writers
 from etl.privacy import safepath
 from etl.ledger import tables
 from etl.config import load_config
