@@ -11,7 +11,7 @@ SNAPSHOTS := site_data/snapshots
 HISTORY := $(sort $(wildcard site_data/history/*))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv publish seed-history lint test test-browser system-deps bench demo verify lock clean
+.PHONY: help venv publish preview seed-history lint test test-browser system-deps bench demo verify lock clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -33,8 +33,16 @@ seed-history: $(STAMP) ## Demo only: publish each earlier export as a snapshot u
 	  done; \
 	fi
 
+# Extra flags for the publish, e.g. PUBLISH_FLAGS="--summary /var/lib/gongshi/summary.json"
+# (site_data/schedule/publish-scheduled.sh passes that to read the exit code back).
+PUBLISH_FLAGS ?=
+PREVIEW_PORT ?= 8000
+
 publish: seed-history ## Build the campaign in CONFIG (default: the bundled demo) into site/
-	$(PY) -m etl publish --config $(CONFIG)
+	$(PY) -m etl publish --config $(CONFIG) $(PUBLISH_FLAGS)
+
+preview: seed-history ## Build CONFIG into a preview (live site untouched), list what would change, serve it on 127.0.0.1:PREVIEW_PORT
+	$(PY) -m etl preview --config $(CONFIG) --port $(PREVIEW_PORT)
 
 verify: $(STAMP) ## Re-check the site CONFIG publishes: hashes, chain and every figure
 	$(PY) -m etl verify --config $(CONFIG)

@@ -1,4 +1,5 @@
-"""Build stage: MkDocs turns work_dir/docs into the static site at work_dir/stage/site."""
+"""Build stage: MkDocs turns work_dir/docs into the static site at work_dir/stage/site, then
+etl/site/finish.py writes the issue pages from their shell and tidies the result."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from pathlib import Path
 
 from markupsafe import escape
 
+from etl.staff import progress
 from etl.errors import BuildError
+from etl.site import finish
 
 
 class _Collect(logging.Handler):
@@ -52,7 +55,9 @@ def run(config) -> Path:
         # material prints the site name raw in the header and nav (its environment does not
         # autoescape); as Markup it arrives escaped there, and `| e` leaves it as it is.
         mkdocs_config["site_name"] = escape(mkdocs_config["site_name"])
-        mkdocs_build.build(mkdocs_config)
+        pages = sum(1 for _ in config_file.parent.rglob("*.md"))
+        with progress.log_counter("mkdocs.commands.build", "Building page", "build", pages):
+            mkdocs_build.build(mkdocs_config)
     except (Abort, ConfigurationError, OSError) as error:
         details = "".join(f"\n  - {m}" for m in collector.messages[:30])
         raise BuildError(f"MkDocs build failed: {error}{details}",
@@ -63,4 +68,6 @@ def run(config) -> Path:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
         else:
             os.environ["SOURCE_DATE_EPOCH"] = previous_epoch
+    # Issue pages from their shell, the 404 page, sitemap, pruned theme files (etl/site/finish.py).
+    finish.run(config, config_file.parent, site)
     return site

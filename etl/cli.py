@@ -23,6 +23,8 @@ from etl.ledger import anchors, diff, keygen, rebuild, receipt, remote, removals
 from etl.ledger.files import replace_folder
 from etl.ledger.manifests import canonical_json, read_manifest
 from etl.privacy import review, scan
+from etl.site import serve
+from etl.staff import preview, progress, summary
 
 
 def _load(args) -> Config:
@@ -55,7 +57,8 @@ def _read_sources_from(config: Config, folder: Path) -> Config:
 def run_stage(name: str, config: Config, log=print) -> Path:
     """Run one stage by name, logging how long it took."""
     started = time.perf_counter()
-    result = pipeline.stage(name).run(config)
+    with progress.counter(name):  # a spinner on a terminal; the stage's own bars nest in it
+        result = pipeline.stage(name).run(config)
     log(f"{name:<10} {time.perf_counter() - started:6.2f}s  -> {result}")
     if name == "validate":
         report = json.loads((result / "report.json").read_text(encoding="utf-8"))
@@ -106,6 +109,11 @@ def _publish(config: Config, log, snapshot_only: bool) -> Path:
         snapshot_dir = snapshot.commit(config)
         log(f"snapshot   {snapshot_dir} (site not rebuilt)")
         return snapshot_dir
+    return commit_site(config, stage_site(config, log), log)
+
+
+def stage_site(config: Config, log) -> Path:
+    """Every stage, the leak scan and verify, into work_dir/stage/; nothing live is changed."""
     _check_site_dir(config.site_dir)
     shutil.rmtree(config.work_dir / "stage", ignore_errors=True)
     for stage in pipeline.STAGES:
@@ -115,14 +123,22 @@ def _publish(config: Config, log, snapshot_only: bool) -> Path:
         if stage.name == "snapshot":
             write_changes(config, result)
     staged_site = config.work_dir / "stage" / "site"
-    scan.run(staged_site, names=review.names_to_scan(config))
-    log("scan       no personal data found in the built site")
-    verify_site(staged_site)
-    log("verify     hashes, chain and every figure on the pages check out")
+    with progress.stage("scan", log, "no personal data found in the built site"):
+        scan.run(staged_site, names=review.names_to_scan(config))
+    with progress.stage("verify", log, "hashes, chain and every figure on the pages check out"):
+        verify_site(staged_site)
+    return staged_site
+
+
+def commit_site(config: Config, staged_site: Path, log, receipts_dir: Path | None = None) -> Path:
+    """Commit the staged snapshot, then swap the staged site in; the receipt goes to staff."""
+    anchors.check_previous_site(config.site_dir, config.snapshots_dir)
+    _check_site_dir(config.site_dir)
     snapshot_dir = snapshot.commit(config)
     replace_folder(staged_site, config.site_dir)
     log(f"published  {config.site_dir} (snapshot {snapshot_dir.name})")
-    if kept := receipt.keep_for_staff(config.site_dir, config.work_dir, snapshot_dir.name):
+    if kept := receipt.keep_for_staff(config.site_dir, receipts_dir or config.work_dir,
+                                      snapshot_dir.name):
         log(f"receipt    {kept}: print it and file it with this publication's official papers")
     return config.site_dir
 
@@ -149,9 +165,76 @@ def _cmd_stage(args) -> int:
 
 def _cmd_publish(args) -> int:
     config = _load(args)
+    if args.from_preview:
+        return _closing(args, config, "publish", lambda: _publish_preview(args, config))
     if args.allow_removals is not None:
         config = removals.allow(config, args.allow_removals)
-    publish(config, snapshot_only=args.snapshot_only)
+    if args.snapshot_only:
+        publish(config, snapshot_only=True)
+        return 0
+    return _closing(args, config, "publish", lambda: (publish(config), config))
+
+
+def _publish_preview(args, config: Config) -> tuple[Path, Config]:
+    """Commit exactly the files `preview` built, once every recorded hash still holds."""
+    if args.allow_removals is not None:
+        text = summary.words_for(config)
+        raise EtlError(text["removals_with_preview"],
+                       hint=text["removals_with_preview_hint"].format(config=config.path))
+    with _publish_lock(config):
+        preview_config = preview.check(config)
+        preview.forget(preview_config)  # used once: its site is about to move away
+        commit_site(preview_config, preview.staged_site(preview_config), print, config.work_dir)
+    return config.site_dir, preview_config
+
+
+def _cmd_preview(args) -> int:
+    config = _load(args)
+    if args.allow_removals is not None:
+        config = removals.allow(config, args.allow_removals)
+    preview_config = preview.config_for(config)
+
+    def build() -> tuple[Path, Config]:
+        with _publish_lock(config):  # a publish clears nothing here, but one at a time reads clearer
+            preview.forget(preview_config)
+            live = preview.live_head(config)
+            site = stage_site(preview_config, print)
+            preview.record(config, preview_config, live)
+        return site, preview_config
+
+    code = _closing(args, config, "preview", build)
+    if not args.no_serve:
+        text = summary.words_for(config)
+        serve.serve_until_interrupted(
+            preview.staged_site(preview_config), args.port,
+            lambda address: print(text["serving"].format(url=address)))
+    return code
+
+
+def _closing(args, config: Config, command: str, run) -> int:
+    """Run a publish or preview, then write and print its closing summary (also when it fails)."""
+    started, live = time.perf_counter(), preview.live_head(config)
+    work_dir = preview.config_for(config).work_dir if command == "preview" else config.work_dir
+    target = Path(args.summary) if args.summary else work_dir / summary.FILE_NAME
+    try:
+        site, used = run()
+    except EtlError as error:
+        summary.write(summary.failure(command=command, config_path=str(config.path),
+                                      language=config.language, error=error), target)
+        raise
+    if command == "preview":
+        snapshot_dir = next(p for p in preview.staged_snapshot_root(used).iterdir() if p.is_dir())
+        kept = snapshot_dir.parent.parent / "site" / receipt.PDF_FOLDER / f"{snapshot_dir.name}.pdf"
+    else:
+        snapshot_dir = Path(config.snapshots_dir) / preview.live_head(config)
+        kept = config.work_dir / receipt.STAFF_FOLDER / f"{snapshot_dir.name}.pdf"
+    result = summary.collect(used, command=command, snapshot_dir=snapshot_dir,
+                             live_snapshot=live, site=site, receipt=kept if kept.is_file() else None,
+                             seconds=time.perf_counter() - started, summary_path=target)
+    summary.write(result, target)
+    print(summary.render(result))
+    if command == "preview":
+        print(summary.words_for(config)["next_step"].format(config=config.path))
     return 0
 
 
@@ -293,7 +376,26 @@ def build_parser() -> argparse.ArgumentParser:
     publish_parser.add_argument("--allow-removals", metavar="REASON",
                                 help="let this publish drop items the previous snapshot had; "
                                      "REASON is recorded in the manifest and on the changes page")
+    publish_parser.add_argument("--from-preview", action="store_true",
+                                help="commit exactly what `preview` built (refused when its "
+                                     "sources, config or the live snapshot changed since)")
+    publish_parser.add_argument("--summary", metavar="FILE",
+                                help="write the closing summary as JSON to FILE "
+                                     "(default: summary.json in the work dir)")
     publish_parser.set_defaults(handler=_cmd_publish)
+    preview_parser = with_config(commands.add_parser(
+        "preview", help="build everything into work_dir/preview/, show what would change, "
+                        "and serve it on 127.0.0.1; the live site and snapshots are untouched"))
+    preview_parser.add_argument("--port", type=int, default=8000,
+                                help="port on 127.0.0.1 to serve the preview on (default 8000)")
+    preview_parser.add_argument("--no-serve", action="store_true",
+                                help="build and summarise the preview, but do not serve it")
+    preview_parser.add_argument("--allow-removals", metavar="REASON",
+                                help="as for publish; --from-preview then publishes it")
+    preview_parser.add_argument("--summary", metavar="FILE",
+                                help="write the closing summary as JSON to FILE "
+                                     "(default: summary.json in work_dir/preview/)")
+    preview_parser.set_defaults(handler=_cmd_preview)
 
     verify_parser = commands.add_parser(
         "verify", help="re-check a site: hashes, chain, CSV/JSON, figures, and a rebuild of it")

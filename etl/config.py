@@ -140,7 +140,8 @@ class Claim:
 
     label: str = option("", "the figure's name as the report words it", required=True,
                         example="已整改问题")
-    metric: str = option("", "the figure key it is checked against", required=True,
+    metric: str = option("", "the figure key it is checked against; empty: the item data "
+                         "cannot check it, and it is listed as reported only",
                          example="issues.done")
     value: float = option(0.0, "the number the report claims", required=True, example=420)
     date: dt.date | None = option(None, "the date the report gives for it", example="2026-10-31")
@@ -236,6 +237,26 @@ class Aliases:
 
 
 @dataclass(frozen=True)
+class Replies:
+    """How fast opinions are answered: the two limits reply shares are counted against."""
+
+    prompt_days: int = option(7, "an opinion replied within this many days of receipt counts "
+                              "as replied promptly (rate.reply_prompt)", minimum=0)
+    limit_days: int = option(15, "an opinion replied within this many days counts as replied "
+                             "within the limit (rate.reply_in_limit)", minimum=0)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The unit ranking (红黑榜): which units enter it, and whether its page is published."""
+
+    page: bool = option(False, "publish the ranking page with the top and bottom units")
+    min_items: int = option(20, "a unit enters the ranking only with at least this many issues",
+                            minimum=1)
+    size: int = option(3, "how many units the top and the bottom list each show", minimum=1)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated config, frozen; paths are absolute."""
 
@@ -251,8 +272,11 @@ class Config:
                                            minimum=0, maximum=100)
     stale_weeks: int = option(8, "an open item not updated for this many weeks is stale",
                               minimum=1)
-    site_url: str = option("", "the site's public address; only the 404 page needs it",
+    site_url: str = option("", "the site's public address; with it the site gets a sitemap "
+                           "with every page and a robots.txt",
                            example="https://gongshi.example.gov.cn/2026/")
+    precompress: bool = option(False, "also write a .gz and a .br copy of every text file, for "
+                               "hosts that serve them as they are (README: nginx, Caddy)")
     sources: tuple[Source, ...] = option((), "the exports and feeds to read", required=True)
     columns: Mapping[str, Mapping[str, str]] = option(
         schema.DEFAULT_COLUMNS, "per table, source header -> field; added to the defaults",
@@ -267,6 +291,8 @@ class Config:
     timestamp: Timestamp = option(Timestamp(), "optional RFC 3161 timestamps of each manifest")
     removals: Removals = option(Removals(), "when a publish may drop published items")
     claims: tuple[Claim, ...] = option((), "headline figures quoted in official reports")
+    replies: Replies = option(Replies(), "reply speed limits of the opinion ledger")
+    ranking: Ranking = option(Ranking(), "the unit ranking (红黑榜) and its page")
     privacy: Privacy = option(Privacy(), "how person names in free text are hidden")
     dates: Dates = option(Dates(), "how date cells are read (each source may have its own)")
     defaults: Mapping[str, Mapping[str, str]] = option(

@@ -13,6 +13,7 @@ from etl.ledger.files import replace_folder
 from etl.ledger.manifests import canonical_json
 from etl.read.formats import public_url
 from etl.read.sources import RawTable, header_key, read_source
+from etl.staff import progress
 
 
 def _dumps(value) -> str:
@@ -81,7 +82,7 @@ def records(table: RawTable, mapped: dict[int, str]) -> list[dict]:
     column_names = {field: original.get(field) or table.headers[position]
                     for position, field in mapped.items()}
     result = []
-    for number, cells in table.rows:
+    for number, cells in progress.track(table.rows, f"read {table.file or table.source}"):
         values = {}
         for position, field in mapped.items():
             value = cells[position] if position < len(cells) else None

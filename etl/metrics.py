@@ -20,27 +20,17 @@ from etl.ledger import history as past_data
 from etl import schema
 from etl.ledger import manifests
 from etl.errors import EtlError
+from etl.ledger import claims as claim_check, replies, scorecards
+from etl.ledger.figure_rules import FINISHED, is_overdue, plain_number, ratio
 from etl.ledger.history import Issue, Opinion
 from etl.privacy.safepath import slug
 from etl.ledger.tables import read_table
 
 METRICS_FILE = "metrics.json"
-# Statuses that still owe work against a deadline; long_term items have no end date to miss.
-FINISHED = ("done", "long_term")
 DUE_SOON_DAYS = (10, 20)
-
-
-def ratio(numerator: int | None, denominator: int) -> float | None:
-    """A rate as a fraction 0..1; None when nothing could be counted, never a division error."""
-    return None if numerator is None or denominator == 0 else numerator / denominator
-
-
-def plain_number(value: float | int | None) -> float | int | None:
-    """An int when the value is whole, so 80.0 and 80 print and compare the same everywhere."""
-    if value is None:
-        return None
-    value = float(value)
-    return int(value) if value.is_integer() else value
+# Settings a publish may change (config), with the defaults an older metrics.json implies.
+SETTINGS = {"reply_prompt_days": 7, "reply_limit_days": 15, "ranking_min_items": 20,
+            "ranking_size": 3}
 
 
 def _pending(issue: Issue) -> bool:
@@ -48,7 +38,7 @@ def _pending(issue: Issue) -> bool:
 
 
 def _overdue(issue: Issue, deadline: dt.date | None, as_of: dt.date) -> bool:
-    return _pending(issue) and deadline is not None and deadline < as_of
+    return is_overdue(issue.status, deadline, as_of)
 
 
 def _on_time(issues: list[Issue], deadlines: dict[str, dt.date],
@@ -87,16 +77,17 @@ def _status_figures(issues: list[Issue], on_time: tuple[int | None, int], as_of:
     return result
 
 
-def _feedback_figures(opinions: list[Opinion], replies_known: bool,
-                      opinions_known: bool = True) -> dict:
+def _feedback_figures(opinions: list[Opinion], known: dict, limits: tuple[int, int]) -> dict:
     # An empty "replied" cell cannot show a reply was made, so it counts as not replied; but
     # with no "replied" value anywhere (the column is not published) the count is unknown.
     # With no opinion ledger at all (no opinion rows), none of these can be counted.
-    if not opinions_known:
-        return {"feedback.total": None, "feedback.replied": None, "rate.reply": None}
-    replied = sum(opinion.replied is True for opinion in opinions) if replies_known else None
+    if not known["opinions"]:
+        return dict.fromkeys(("feedback.total", "feedback.replied", "rate.reply",
+                              *replies.KEYS))
+    replied = sum(opinion.replied is True for opinion in opinions) if known["replies"] else None
     return {"feedback.total": len(opinions), "feedback.replied": replied,
-            "rate.reply": ratio(replied, len(opinions))}
+            "rate.reply": ratio(replied, len(opinions)),
+            **replies.reply_figures(opinions, limits, known["reply_dates"])}
 
 
 def _median_days(issues: list[Issue]) -> float | int | None:
@@ -123,14 +114,17 @@ def _issue_figures(issues: list[Issue], first: dict[str, dt.date], as_of: dt.dat
         _overdue(issue, first.get(issue.issue_id), as_of) for issue in issues) \
         if deadlines_known else None
     result["days.median_to_rectify"] = _median_days(issues)
+    result.update(_satisfaction(issues, threshold))
+    return result
+
+
+def _satisfaction(issues: list[Issue], threshold: float) -> dict:
     scores = [issue.satisfaction for issue in issues if issue.satisfaction is not None]
     satisfied = sum(score >= threshold for score in scores)
-    result["satisfaction.scored"] = len(scores)
-    result["satisfaction.satisfied"] = satisfied
-    result["rate.satisfaction"] = ratio(satisfied, len(scores))
-    # fsum makes the mean independent of row order, so reordering rows cannot change a digit.
-    result["satisfaction.mean"] = math.fsum(scores) / len(scores) if scores else None
-    return result
+    return {"satisfaction.scored": len(scores), "satisfaction.satisfied": satisfied,
+            "rate.satisfaction": ratio(satisfied, len(scores)),
+            # fsum makes the mean independent of row order: reordering rows changes no digit.
+            "satisfaction.mean": math.fsum(scores) / len(scores) if scores else None}
 
 
 def _deadline_buckets(issues: list[Issue], as_of: dt.date
@@ -171,23 +165,33 @@ def _group_name(value: str | None) -> str:
 
 
 def _groups(kind: str, issues: list[Issue], opinions: list[Opinion], first: dict[str, dt.date],
-            as_of: dt.date, known: dict[str, bool]) -> list[dict]:
+            as_of: dt.date, known: dict[str, bool], settings: dict,
+            previous: past_data.Past | None) -> list[dict]:
+    """One kind's groups. Channels and units also count their opinions and reply speed (by
+    the opinion's channel, or its 承办单位); units add the change since the last publish."""
     members: dict[str, list[Issue]] = {}
     for issue in issues:
         members.setdefault(_group_name(getattr(issue, kind)), []).append(issue)
     heard: dict[str, list[Opinion]] = {}
-    if kind == "channel":
+    if kind in ("channel", "unit"):
         for opinion in opinions:
-            heard.setdefault(_group_name(opinion.channel), []).append(opinion)
+            heard.setdefault(_group_name(getattr(opinion, kind)), []).append(opinion)
+    before = scorecards.previous_counts(previous, _group_name) \
+        if kind == "unit" and previous is not None else None
+    limits = (settings["reply_prompt_days"], settings["reply_limit_days"])
     groups = []
     for name in set(members) | set(heard):
         member_issues = members.get(name, [])
         group_figures = _status_figures(
             member_issues, _on_time(member_issues, first, known["dates"]), as_of,
             known["deadlines"])
-        if kind == "channel":
-            group_figures.update(_feedback_figures(heard.get(name, []), known["replies"],
-                                                   known["opinions"]))
+        group_figures["rate.satisfaction"] = _satisfaction(
+            member_issues, settings["threshold"])["rate.satisfaction"]
+        if kind in ("channel", "unit"):
+            group_figures.update(_feedback_figures(heard.get(name, []), known, limits))
+        if kind == "unit":
+            group_figures.update(scorecards.changes(
+                group_figures, None if before is None else before.get(name, {})))
         groups.append({"name": name, "slug": slug(kind, name), "figures": group_figures})
     groups.sort(key=lambda group: (-group["figures"]["total"],
                                    -(group["figures"].get("feedback.total") or 0), group["name"]))
@@ -220,63 +224,25 @@ def _status_counts(statuses) -> dict:
     return result
 
 
-def _claim_value(metric_kind: str, value: float | int | None) -> float | int | None:
-    """A computed figure in the units a report prints it: percent to 0.1 for rates."""
-    if value is None:
-        return None
-    if metric_kind == "rate":
-        return plain_number(figure_text.round_half_up(Decimal(repr(float(value))) * 100, 1))
-    if metric_kind in ("mean", "days"):
-        return plain_number(figure_text.round_half_up(value, 1))
-    return plain_number(value)
+def _known(records: list[Issue], opinions: list[Opinion]) -> dict[str, bool]:
+    """Whether the tables carry these columns at all; decided once so groups agree with totals.
+    A figure of a column the data lacks altogether (no deadlines, no opinion ledger) is None,
+    printed "—", never a false 0."""
+    return {"dates": any(issue.completed_on is not None for issue in records),
+            "replies": any(opinion.replied is not None for opinion in opinions),
+            "reply_dates": any(opinion.replied_on is not None for opinion in opinions),
+            "opinions": bool(opinions),
+            "deadlines": any(issue.deadline is not None for issue in records)}
 
 
-def _claims(claims: list[dict], flat: dict) -> list[dict]:
-    result = []
-    for claim in claims:
-        metric = str(claim["metric"])
-        metric_kind = figure_text.kind(metric)
-        claimed = plain_number(claim.get("value"))
-        computed = _claim_value(metric_kind, flat.get(metric))
-        claim_date = claim.get("date")
-        result.append({
-            "label": claim.get("label", ""), "metric": metric, "kind": metric_kind,
-            "claimed": claimed, "computed": computed,
-            "matches": computed is not None and claimed == computed,
-            "date": claim_date.isoformat() if isinstance(claim_date, dt.date) else claim_date,
-            "source": claim.get("source", ""),
-        })
-    return result
-
-
-def compute(issues: pd.DataFrame, feedback: pd.DataFrame, *, as_of: dt.date, threshold: float,
-            stale_weeks: int, claims: list[dict], history: list[tuple]) -> dict:
-    """Every figure, group, series and list from the tables; pure, JSON-ready, deterministic.
-
-    `history` holds earlier snapshots oldest first as (as_of, issues frame) or
-    (as_of, issues frame, snapshot_id); the newest is left out when it is this same publish
-    (same date, statuses and deadlines), so a rerun gives the same bytes. `claims` holds
-    {label, metric, value, date, source}.
-    """
-    as_of = past_data.date(as_of)
-    records = past_data.issue_records(issues)
-    opinions = past_data.opinion_records(feedback)
-    earlier = [past_data.past_snapshot(*entry) for entry in history]
-    # Only the newest snapshot can be this publish committed by an earlier run; an older one
-    # that happens to match today's data is a real publish, and its deadlines were published.
-    if earlier and past_data.is_rerun(earlier[-1], records, as_of):
-        earlier.pop()
+def _figures(records: list[Issue], opinions: list[Opinion], earlier: list[past_data.Past],
+             as_of: dt.date, settings: dict) -> dict:
+    """The flat figures, groups and lists of one publish, from its records and those before."""
     first = past_data.first_deadlines(records, earlier)
-    # Whether the tables carry these columns at all; decided once so groups agree with totals.
-    # A figure of a column the data lacks altogether (no deadlines, no opinion ledger) is None,
-    # printed "—", never a false 0.
-    known = {"dates": any(issue.completed_on is not None for issue in records),
-             "replies": any(opinion.replied is not None for opinion in opinions),
-             "opinions": bool(opinions),
-             "deadlines": any(issue.deadline is not None for issue in records)}
-
-    flat = _feedback_figures(opinions, known["replies"], known["opinions"])
-    flat.update(_issue_figures(records, first, as_of, threshold, known["dates"],
+    known = _known(records, opinions)
+    limits = (settings["reply_prompt_days"], settings["reply_limit_days"])
+    flat = _feedback_figures(opinions, known, limits)
+    flat.update(_issue_figures(records, first, as_of, settings["threshold"], known["dates"],
                                known["deadlines"]))
     bucket_counts, due_lists, days_late = _deadline_buckets(records, as_of)
     if not known["deadlines"]:  # every pending item is one without a deadline; the rest unknown
@@ -286,18 +252,47 @@ def compute(issues: pd.DataFrame, feedback: pd.DataFrame, *, as_of: dt.date, thr
 
     since = past_data.unchanged_since(records, earlier, as_of)
     stale = [issue for issue in records if _pending(issue) and since[issue.issue_id] < as_of
-             and (as_of - since[issue.issue_id]).days >= 7 * stale_weeks]
+             and (as_of - since[issue.issue_id]).days >= 7 * settings["stale_weeks"]]
     stale.sort(key=lambda issue: (since[issue.issue_id], schema.id_order(issue.issue_id)))
     flat["issues.stale"] = len(stale)
 
-    groups = {kind: _groups(kind, records, opinions, first, as_of, known)
+    previous = earlier[-1] if earlier else None
+    groups = {kind: _groups(kind, records, opinions, first, as_of, known, settings, previous)
               for kind in figure_text.GROUP_KINDS}
     for kind, entries in groups.items():
         for entry in entries:
             flat.update({f"{kind}.{entry['slug']}.{key}": value
                          for key, value in entry["figures"].items()})
+    return {"flat": flat, "groups": groups, "due_lists": due_lists, "days_late": days_late,
+            "stale": stale}
 
-    checked = _claims(claims, flat)
+
+def compute(issues: pd.DataFrame, feedback: pd.DataFrame, *, as_of: dt.date, threshold: float,
+            stale_weeks: int, claims: list[dict], history: list[tuple],
+            settings: dict | None = None) -> dict:
+    """Every figure, group, series and list from the tables; pure, JSON-ready, deterministic.
+
+    `history` holds earlier snapshots oldest first as (as_of, issues frame[, snapshot_id[,
+    feedback frame]]); the newest is left out when it is this same publish (same date,
+    statuses and deadlines), so a rerun gives the same bytes. `claims` holds {label, metric,
+    value, date, source}; each is checked against the snapshot of its date, whose feedback
+    figures need its feedback frame. `settings` overrides SETTINGS (reply limits, ranking).
+    """
+    settings = {**SETTINGS, **(settings or {}), "threshold": threshold, "stale_weeks": stale_weeks}
+    as_of = past_data.date(as_of)
+    records = past_data.issue_records(issues)
+    opinions = past_data.opinion_records(feedback)
+    history = list(history)
+    earlier = [past_data.past_snapshot(*entry[:3]) for entry in history]
+    # Only the newest snapshot can be this publish committed by an earlier run; an older one
+    # that happens to match today's data is a real publish, and its deadlines were published.
+    if earlier and past_data.is_rerun(earlier[-1], records, as_of):
+        earlier.pop()
+        history.pop()
+    current = _figures(records, opinions, earlier, as_of, settings)
+    flat = current["flat"]
+
+    checked = claim_check.check(claims, _figures_at(history, earlier, flat, as_of, settings))
     for number, claim in enumerate(checked, start=1):
         flat[f"claim.{number}.claimed"] = claim["claimed"]
         flat[f"claim.{number}.computed"] = claim["computed"]
@@ -307,12 +302,14 @@ def compute(issues: pd.DataFrame, feedback: pd.DataFrame, *, as_of: dt.date, thr
     snapshots.append({"snapshot_id": None, "as_of": as_of.isoformat(),
                       **_status_counts(issue.status for issue in records)})
     rework = sorted((issue.issue_id for issue in records if issue.status == "rework"), key=schema.id_order)
+    due_lists = current["due_lists"]
     return {
         "as_of": as_of.isoformat(),
         "parameters": {"satisfaction_threshold": plain_number(threshold),
-                       "stale_weeks": int(stale_weeks)},
+                       "stale_weeks": int(stale_weeks),
+                       **{name: int(settings[name]) for name in SETTINGS}},
         "figures": dict(sorted(flat.items())),
-        "groups": groups,
+        "groups": current["groups"],
         # A stage the data cannot count is left out rather than drawn as an empty bar.
         "funnel": [stage for stage in (
             {"stage": "opinions", "value": flat["feedback.total"]},
@@ -320,11 +317,37 @@ def compute(issues: pd.DataFrame, feedback: pd.DataFrame, *, as_of: dt.date, thr
             {"stage": "rectified", "value": flat["issues.done"]}) if stage["value"] is not None],
         "series": {"burnup": _burnup(records, as_of), "snapshots": snapshots},
         "lists": {"overdue": due_lists["overdue"], "rework": rework,
-                  "stale": [issue.issue_id for issue in stale],
+                  "stale": [issue.issue_id for issue in current["stale"]],
                   "due_10": due_lists["due_10"], "due_20": due_lists["due_20"]},
-        "days_late": dict(sorted(days_late.items())),
+        "days_late": dict(sorted(current["days_late"].items())),
         "claims": checked,
+        "ranking": scorecards.ranking(current["groups"]["unit"], settings["ranking_min_items"],
+                                      settings["ranking_size"]),
     }
+
+
+def _figures_at(history: list[tuple], earlier: list[past_data.Past], flat: dict,
+                as_of: dt.date, settings: dict):
+    """For a claim's date: the figures of the newest snapshot on or before it (today's for a
+    claim of today, later, or undated), computed from that snapshot's own tables and those
+    before it, as they were published then."""
+    cache: dict[int, dict] = {}
+
+    def figures_at(claim_date: dt.date | None) -> tuple:
+        if claim_date is None or claim_date >= as_of:
+            return flat, as_of, None
+        index = bisect.bisect_right([past.as_of for past in earlier], claim_date) - 1
+        if index < 0:
+            return None, None, None
+        if index not in cache:
+            entry = history[index]
+            feedback = entry[3] if len(entry) > 3 else None
+            opinions = past_data.opinion_records(feedback) if feedback is not None else []
+            cache[index] = _figures(past_data.issue_records(entry[1]), opinions,
+                                    earlier[:index], earlier[index].as_of, settings)["flat"]
+        return cache[index], earlier[index].as_of, earlier[index].snapshot_id
+
+    return figures_at
 
 
 def to_json(metrics: dict) -> str:
@@ -352,7 +375,8 @@ def _history(folders: list[Path]) -> list[tuple]:
     for folder in folders:
         manifest = manifests.read_manifest(folder)
         issues = _read_issues(folder, "restore the snapshot folder from the published site")
-        entries.append((dt.date.fromisoformat(manifest["as_of"]), issues, manifest["snapshot_id"]))
+        entries.append((dt.date.fromisoformat(manifest["as_of"]), issues, manifest["snapshot_id"],
+                        _read_feedback(folder)))
     return entries
 
 
@@ -375,6 +399,10 @@ def run(config) -> Path:
         as_of=config.as_of, threshold=config.satisfaction_threshold,
         stale_weeks=config.stale_weeks, claims=_claim_inputs(config.claims),
         history=_history(manifests.chain(config.snapshots_dir)),
+        settings={"reply_prompt_days": config.replies.prompt_days,
+                  "reply_limit_days": config.replies.limit_days,
+                  "ranking_min_items": config.ranking.min_items,
+                  "ranking_size": config.ranking.size},
     )
     path = config.work_dir / METRICS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -399,6 +427,9 @@ def derive(snapshot_dirs: list[Path]) -> dict:
         as_of = dt.date.fromisoformat(published["as_of"])
         claims = [{"label": c["label"], "metric": c["metric"], "value": c["claimed"],
                    "date": c["date"], "source": c["source"]} for c in published["claims"]]
+        # A metrics.json older than these settings was made with their defaults.
+        settings = {name: published["parameters"].get(name, default)
+                    for name, default in SETTINGS.items()}
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise EtlError(f"{newest / METRICS_FILE} cannot be read ({error!r})",
                        hint="restore the snapshot folder from the published site")
@@ -407,4 +438,5 @@ def derive(snapshot_dirs: list[Path]) -> dict:
         _read_feedback(newest), as_of=as_of,
         threshold=threshold, stale_weeks=stale_weeks,
         claims=claims, history=_history([Path(folder) for folder in snapshot_dirs[:-1]]),
+        settings=settings,
     )

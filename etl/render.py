@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jinja2
 import yaml
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from etl import schema
 from etl.ledger import tables
@@ -99,6 +99,9 @@ def _write_mkdocs_config(site: writers.Site, docs: Path, nav: list[dict]) -> Non
         raise BuildError(f"{BASE_MKDOCS}: use_directory_urls must be false",
                          hint="restore `use_directory_urls: false` in the base mkdocs.yml")
     mkdocs.update({"site_name": config.title, "docs_dir": "pages", "nav": nav,
+                   # material prints it raw into every page's head: escaped here, once.
+                   "site_description": str(escape(site.text["site_description"].format(
+                       title=config.title, region=config.region))),
                    "site_dir": str(config.work_dir / "stage" / "site")})
     mkdocs["theme"]["language"] = config.language
     theme_dir = (BASE_MKDOCS.parent / mkdocs["theme"].get("custom_dir", "")).resolve()

@@ -176,7 +176,7 @@ def field_types(table: str) -> dict[str, str]:
 # Every section metrics.json has, with its JSON type (see ARCHITECTURE.md, "metrics.json").
 METRICS_SECTIONS: dict[str, type] = {
     "as_of": str, "parameters": dict, "figures": dict, "groups": dict, "funnel": list,
-    "series": dict, "lists": dict, "days_late": dict, "claims": list,
+    "series": dict, "lists": dict, "days_late": dict, "claims": list, "ranking": dict,
 }
 METRICS_GROUP_KINDS = ("unit", "area", "category", "channel")
 METRICS_SERIES = ("burnup", "snapshots")

@@ -18,6 +18,7 @@ from etl.errors import SnapshotError, VerifyFailed
 from etl.ledger import crosscheck, manifests, rebuild as rebuilding
 from etl.ledger import anchors, receipt, timestamps
 from etl.ledger.manifests import MANIFEST, SIGNATURE, order_chain, sha256_hex
+from etl.staff import progress
 
 PUBLIC_KEY = "minisign.pub"
 MAX_LISTED = 50
@@ -253,7 +254,7 @@ def _same_number(a, b) -> bool:
 def check_figures(site_dir: Path, figures: dict, format_figure: Callable, problems: list[str]) -> int:
     """Every figure span on every page must show format_figure(key, figures[key]); returns count."""
     checked = 0
-    for page in sorted(Path(site_dir).rglob("*.html")):
+    for page in progress.track(sorted(Path(site_dir).rglob("*.html")), "verify"):
         relative = page.relative_to(site_dir)
         html = page.read_text(encoding="utf-8", errors="replace")
         for key, shown, line in figure_spans(html):

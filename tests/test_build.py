@@ -78,7 +78,8 @@ def test_two_builds_are_byte_identical(built):
     render.run(config)
     build.run(config)
     assert _tree(site) == first
-    assert "sitemap.xml.gz" in first
+    # Without site_url a sitemap could list no address (MkDocs' lists none), so none ships.
+    assert "sitemap.xml" not in first and "robots.txt" not in first
 
 
 def test_nasty_source_text_is_inert_in_html(built):
@@ -142,14 +143,31 @@ def test_broken_page_fails_the_strict_build(built):
         build.run(config)
 
 
-def test_site_url_roots_the_404_page_under_a_sub_path(config):
+def test_404_page_loads_nothing_so_it_works_under_any_sub_path(built):
+    _, site = built
+    page = _parse(site / "404.html")
+    loads = [(tag, value) for tag, name, value in page.links if tag in ("link", "script", "img")]
+    assert loads == [], loads  # its style is inline: nothing to fetch from the wrong folder
+    text = (site / "404.html").read_text(encoding="utf-8")
+    assert "assets/gongshi.css" in text and "fetch(" in text  # the script finds the site root
+    assert '<meta name="description"' in text
+
+
+def test_site_url_gives_a_sitemap_of_every_page_and_robots(config):
     make_inputs(config)
     config = config.replace(site_url="https://example.gov.cn/gongshi/2026/")
     render.run(config)
     site = build.run(config)
-    stylesheets = [value for tag, name, value in _parse(site / "404.html").links
-                   if tag == "link" and value.endswith(".css")]
-    assert stylesheets and all(v.startswith("/gongshi/2026/") for v in stylesheets), stylesheets
+    sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
+    listed = set(re.findall(r"<loc>([^<]+)</loc>", sitemap))
+    pages = {"https://example.gov.cn/gongshi/2026/" + p.relative_to(site).as_posix()
+             for p in site.rglob("*.html") if p.name != "404.html"}
+    assert listed == pages and len(pages) > 10
+    assert any("/issues/" in url and not url.endswith("index.html") for url in listed)
+    robots = (site / "robots.txt").read_text(encoding="utf-8")
+    assert "Sitemap: https://example.gov.cn/gongshi/2026/sitemap.xml" in robots
+    assert 'href="https://example.gov.cn/gongshi/2026/index.html"' in (site / "404.html").read_text(
+        encoding="utf-8")
     # Ordinary pages keep relative links, so the same site still opens from file://.
     assert all(not value.startswith("/gongshi/") for _, _, value in _parse(site / "index.html").links)
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from etl import metrics, schema
 from etl.site import figures
+from etl.ledger import claims as claim_check
 from etl.ledger import history
 from etl.ledger import manifests
 from etl.ledger import tables
@@ -169,7 +170,12 @@ def test_case_groups(case):
     assert by_name["住建局"]["slug"] == slug("unit", "住建局")
     assert by_name["住建局"]["figures"] == {
         "total": 3, "open": 1, "in_progress": 0, "done": 2, "long_term": 0, "rework": 0,
-        "overdue": 0, "rate.completion": 2 / 3, "rate.on_time": 0.5}
+        "overdue": 0, "rate.completion": 2 / 3, "rate.on_time": 0.5,
+        # Scores 90 and 80, both satisfied; no opinion names 住建局 as its unit.
+        "rate.satisfaction": 1.0, "feedback.total": 0, "feedback.replied": 0, "rate.reply": None,
+        "days.median_to_reply": None, "rate.reply_prompt": None, "rate.reply_in_limit": None,
+        # The history names no units: every earlier item was in 未填写, so both done are new.
+        "change.done": 2, "change.overdue": 0}
     assert by_name["教育局"]["figures"]["overdue"] == 1
     assert by_name["教育局"]["figures"]["rate.on_time"] is None
     assert case["figures"][f"unit.{slug('unit', '教育局')}.rework"] == 1
@@ -211,9 +217,15 @@ def test_case_snapshot_series(case):
 
 def test_case_claims(case):
     claims = case["claims"]
+    # Claims 1 and 3 are dated 10-31: checked against the 10-15 snapshot, the newest on or
+    # before their date, which had 2 items done and no completion dates (so no on-time rate).
     assert [(c["claimed"], c["computed"], c["matches"]) for c in claims] == [
-        (3, 3, True), (33.3, 33.3, True), (50.1, 50, False), (1, None, False), (88, 88, True)]
+        (3, 2, False), (33.3, 33.3, True), (50.1, None, False), (1, None, False), (88, 88, True)]
     assert claims[0]["date"] == "2026-10-31" and claims[0]["source"] == "报告"
+    assert (claims[0]["checked_as_of"], claims[0]["checked_snapshot"]) == \
+        ("2026-10-15", "2026-10-15-bbbbbbbb")
+    assert (claims[1]["checked_as_of"], claims[1]["checked_snapshot"]) == ("2026-11-20", None)
+    assert not any(c["reported_only"] for c in claims)
     assert claims[1]["kind"] == "rate"
     assert case["figures"]["claim.3.claimed"] == 50.1
     assert case["figures"]["claim.4.computed"] is None
@@ -221,9 +233,11 @@ def test_case_claims(case):
 
 def test_case_shape_and_parameters(case):
     assert set(case) == {"as_of", "parameters", "figures", "groups", "funnel", "series", "lists",
-                         "days_late", "claims"}
+                         "days_late", "claims", "ranking"}
     assert case["as_of"] == "2026-11-20"
-    assert case["parameters"] == {"satisfaction_threshold": 80, "stale_weeks": 8}
+    assert case["parameters"] == {"satisfaction_threshold": 80, "stale_weeks": 8,
+                                  "reply_prompt_days": 7, "reply_limit_days": 15,
+                                  "ranking_min_items": 20, "ranking_size": 3}
     assert set(case["groups"]) == {"unit", "area", "category", "channel"}
     json.dumps(case, allow_nan=False)
 
@@ -405,7 +419,10 @@ ISSUE = st.fixed_dictionaries({
     "completed_on": _maybe_date(), "satisfaction": st.one_of(
         st.none(), st.floats(min_value=0, max_value=100, allow_nan=False).map(lambda x: round(x, 2))),
 })
-OPINION = st.fixed_dictionaries({"channel": NAMES, "replied": st.sampled_from([None, True, False])})
+OPINION = st.fixed_dictionaries({"channel": NAMES, "unit": NAMES,
+                                 "replied": st.sampled_from([None, True, False]),
+                                 "received_on": _maybe_date(st.integers(-300, 0)),
+                                 "replied_on": _maybe_date(st.integers(-300, 0))})
 
 
 @st.composite
@@ -418,7 +435,8 @@ def campaigns(draw):
     earlier = []
     for days_before in dates:
         past = [dict(issue_id=row["issue_id"], status=draw(st.sampled_from(schema.STATUSES)),
-                     deadline=draw(_maybe_date())) for row in rows if draw(st.booleans())]
+                     deadline=draw(_maybe_date()), unit=draw(NAMES))
+                for row in rows if draw(st.booleans())]
         earlier.append((AS_OF - dt.timedelta(days=days_before), past))
     return rows, opinions, earlier
 
@@ -470,9 +488,46 @@ def test_invariants(campaign):
     else:
         assert f["issues.done_on_time"] is None and f["rate.on_time"] is None
     assert result["series"]["snapshots"][-1]["total"] == len(rows)
+    _reply_and_scorecard_invariants(result, rows, opinions, earlier)
     burnup = result["series"]["burnup"]
     for before, after in zip(burnup, burnup[1:]):
         assert before["identified"] <= after["identified"] and before["done"] <= after["done"]
+
+
+def _reply_and_scorecard_invariants(result, rows, opinions, earlier):
+    f = result["figures"]
+    days = [(o["replied_on"] - o["received_on"]).days for o in opinions
+            if o["replied"] is True and o["received_on"] and o["replied_on"]]
+    if any(o["replied_on"] is not None for o in opinions):
+        if days:
+            assert min(days) <= f["days.median_to_reply"] <= max(days)
+        else:
+            assert f["days.median_to_reply"] is None
+        if f["rate.reply_prompt"] is not None:  # 7 days and under is also 15 and under
+            assert f["rate.reply_prompt"] <= f["rate.reply_in_limit"]
+    else:
+        assert f["days.median_to_reply"] is f["rate.reply_prompt"] is None
+    units = result["groups"]["unit"]
+    assert sum(g["figures"]["feedback.total"] or 0 for g in units) == len(opinions)
+    ranking = result["ranking"]
+    eligible = {g["slug"] for g in units if g["figures"]["total"] >= ranking["min_items"]}
+    assert set(ranking["eligible"]) == eligible
+    assert not set(ranking["top"]) & set(ranking["bottom"])
+    assert ranking["top"] == ranking["eligible"][:len(ranking["top"])]
+    completion = {g["slug"]: g["figures"]["rate.completion"] for g in units}
+    order = [completion[name] for name in ranking["eligible"]]
+    assert order == sorted(order, reverse=True)
+    # The change since the last publish adds up to the whole list's change, when every unit
+    # of the previous publish is still there (one gone takes its earlier items with it).
+    series = result["series"]["snapshots"]
+    if len(series) < 2:
+        assert all(g["figures"]["change.done"] is None for g in units)
+        return
+    previous_rows = earlier[len(series) - 2][1]  # the rerun, if any, is left out of the series
+    names = {g["name"] for g in units}
+    if {row["unit"] or figures.MISSING_GROUP for row in previous_rows} <= names:
+        assert sum(g["figures"]["change.done"] for g in units) == \
+            f["issues.done"] - series[-2]["done"]
 
 
 @FAST
@@ -552,7 +607,7 @@ def test_a_claim_of_the_computed_figure_matches(campaign, data):
     candidates = sorted(key for key, value in plain["figures"].items() if value is not None)
     metric = data.draw(st.sampled_from(candidates))
     value = plain["figures"][metric]
-    stated = float(metrics._claim_value(figures.kind(metric), value))
+    stated = float(claim_check.claim_value(figures.kind(metric), value))
     claimed = compute(rows, opinions, history_entries=earlier,
                       claims=[{"label": "x", "metric": metric, "value": stated, "date": None,
                                "source": ""}])
@@ -598,8 +653,11 @@ def published(write_config, tmp_path):
     """A config with claims, the case tables in tables/, and the case history as two snapshots."""
     from etl.config import load_config
     # Parameters away from the defaults, so derive must take them from metrics.json.
-    config = load_config(write_config(stale_weeks=16, satisfaction_threshold=85, claims=[
-        {"label": "已整改", "metric": "issues.done", "value": 3, "date": D(2026, 10, 31),
+    # The 10-31 claim is checked against the 10-15 snapshot, which had 2 items done.
+    config = load_config(write_config(
+        stale_weeks=16, satisfaction_threshold=85, replies={"prompt_days": 5},
+        ranking={"min_items": 2, "size": 1}, claims=[
+        {"label": "已整改", "metric": "issues.done", "value": 2, "date": D(2026, 10, 31),
          "source": "报告"},
         {"label": "完成率", "metric": "rate.completion", "value": 33.3}]))
     tables.write_table(issues_frame(CASE_ISSUES), config.work_dir / "tables" / "issues.csv", "issues")
@@ -619,12 +677,16 @@ def test_run_writes_metrics_json(published):
     written = json.loads(text)
     assert written["figures"]["rate.on_time"] == 0.5  # the history was read in chain order
     assert written["lists"]["stale"] == []  # 111 days unchanged is under 16 weeks
-    assert written["parameters"] == {"satisfaction_threshold": 85, "stale_weeks": 16}
+    assert written["parameters"] == {"satisfaction_threshold": 85, "stale_weeks": 16,
+                                     "reply_prompt_days": 5, "reply_limit_days": 15,
+                                     "ranking_min_items": 2, "ranking_size": 1}
+    # 未填写 (4 items) and 住建局 (3) reach 2 items; 教育局 (2) too: three eligible, one a side.
+    assert len(written["ranking"]["eligible"]) == 3 and len(written["ranking"]["top"]) == 1
     assert written["figures"]["satisfaction.satisfied"] == 1
     assert [s["snapshot_id"] for s in written["series"]["snapshots"]] == [
         "2026-08-01-aaaaaaaa", "2026-10-15-bbbbbbbb", None]
     assert [(c["claimed"], c["matches"], c["date"]) for c in written["claims"]] == [
-        (3, True, "2026-10-31"), (33.3, True, None)]
+        (2, True, "2026-10-31"), (33.3, True, None)]
     assert metrics.run(published).read_text(encoding="utf-8") == text
 
 
@@ -647,3 +709,113 @@ def test_derive_without_feedback_counts_no_opinions(tmp_path):
     result = compute(rows)
     folder = _write_snapshot(tmp_path, "s", AS_OF, rows, metrics_json=metrics.to_json(result))
     assert metrics.derive([folder]) == json.loads(metrics.to_json(result))
+
+
+# ---- reply speed, scorecards, ranking, claims at their own date -------------------------------
+
+REPLY_FEEDBACK = [  # days from receipt to reply: 3, 7, 10, 20; one not replied; one undated
+    dict(feedback_id="a", channel="信箱", unit="住建局", replied=True,
+         received_on=D(2026, 10, 1), replied_on=D(2026, 10, 4)),
+    dict(feedback_id="b", channel="信箱", unit="住建局", replied=True,
+         received_on=D(2026, 10, 1), replied_on=D(2026, 10, 8)),
+    dict(feedback_id="c", channel="热线", unit="教育局", replied=True,
+         received_on=D(2026, 10, 1), replied_on=D(2026, 10, 11)),
+    dict(feedback_id="d", channel="热线", unit="教育局", replied=True,
+         received_on=D(2026, 10, 1), replied_on=D(2026, 10, 21)),
+    dict(feedback_id="e", channel="热线", unit="教育局", replied=False,
+         received_on=D(2026, 10, 1)),
+    dict(feedback_id="f", channel="热线", replied=True, replied_on=D(2026, 10, 2)),
+]
+
+
+def test_reply_speed_whole_channel_and_unit():
+    result = compute(CASE_ISSUES, REPLY_FEEDBACK)
+    f = result["figures"]
+    # Median of 3, 7, 10, 20 is 8.5; five opinions have a receipt date: 2 within 7 days,
+    # 3 within 15 (the one not replied counts against both; the undated one is not counted).
+    assert f["days.median_to_reply"] == 8.5
+    assert f["rate.reply_prompt"] == 2 / 5
+    assert f["rate.reply_in_limit"] == 3 / 5
+    hotline = f"channel.{slug('channel', '热线')}"
+    assert (f[f"{hotline}.days.median_to_reply"], f[f"{hotline}.rate.reply_prompt"],
+            f[f"{hotline}.rate.reply_in_limit"]) == (15, 0.0, 1 / 3)
+    housing = f"unit.{slug('unit', '住建局')}"
+    assert (f[f"{housing}.feedback.total"], f[f"{housing}.rate.reply"],
+            f[f"{housing}.days.median_to_reply"], f[f"{housing}.rate.reply_prompt"]) == (2, 1.0, 5, 1.0)
+    # Other limits are a setting, recorded in the parameters.
+    strict = metrics.compute(
+        issues_frame(CASE_ISSUES), feedback_frame(REPLY_FEEDBACK), as_of=AS_OF, threshold=80,
+        stale_weeks=8, claims=[], history=[],
+        settings={"reply_prompt_days": 3, "reply_limit_days": 10})
+    assert strict["figures"]["rate.reply_prompt"] == 1 / 5
+    assert strict["figures"]["rate.reply_in_limit"] == 3 / 5
+    assert strict["parameters"]["reply_prompt_days"] == 3
+
+
+def test_no_reply_dates_give_no_reply_speed(case):
+    assert case["figures"]["days.median_to_reply"] is None
+    assert case["figures"]["rate.reply_prompt"] is None
+
+
+def test_unit_change_since_the_last_publish():
+    before = [dict(issue_id="1", status="in_progress", unit="住建局", deadline=D(2026, 9, 1)),
+              dict(issue_id="2", status="done", unit="住建局"),
+              dict(issue_id="4", status="open", unit="住建局", deadline=D(2026, 9, 1))]
+    result = compute(CASE_ISSUES, history_entries=[(D(2026, 10, 1), before, "2026-10-01-x")])
+    figures_of = {g["name"]: g["figures"] for g in result["groups"]["unit"]}
+    # 住建局 then: 1 done (item 2), 2 overdue on 10-01 (items 1 and 4, deadline 09-01); now
+    # 2 done, 0 overdue. 教育局 had nothing then; item 4 has moved to it and is overdue now.
+    assert (figures_of["住建局"]["change.done"], figures_of["住建局"]["change.overdue"]) == (1, -2)
+    assert (figures_of["教育局"]["change.done"], figures_of["教育局"]["change.overdue"]) == (1, 1)
+    first = compute(CASE_ISSUES)
+    assert all(g["figures"]["change.done"] is None for g in first["groups"]["unit"])
+
+
+def test_ranking_takes_only_units_with_enough_items():
+    rows = []
+    for unit, done, total in (("甲", 9, 10), ("乙", 5, 10), ("丙", 8, 10), ("丁", 1, 10),
+                              ("戊", 1, 2)):
+        rows += [dict(issue_id=f"{unit}{n}", unit=unit, status="done" if n < done else "open")
+                 for n in range(total)]
+    result = metrics.compute(issues_frame(rows), feedback_frame([]), as_of=AS_OF, threshold=80,
+                             stale_weeks=8, claims=[], history=[],
+                             settings={"ranking_min_items": 10, "ranking_size": 3})
+    ranking = result["ranking"]
+    names = {g["slug"]: g["name"] for g in result["groups"]["unit"]}
+    # 戊 has 2 items, under the minimum of 10; four eligible units give two on each list.
+    assert [names[s] for s in ranking["eligible"]] == ["甲", "丙", "乙", "丁"]
+    assert [names[s] for s in ranking["top"]] == ["甲", "丙"]
+    assert [names[s] for s in ranking["bottom"]] == ["丁", "乙"]
+    assert (ranking["min_items"], ranking["size"]) == (10, 3)
+    default = compute(rows)["ranking"]
+    assert default["eligible"] == [] and default["min_items"] == 20
+
+
+def test_a_claim_is_checked_against_the_snapshot_of_its_date():
+    history_entries = [
+        (D(2026, 9, 30), [dict(issue_id="1", status="done")], "2026-09-30-a",
+         feedback_frame([dict(feedback_id="a", channel="信箱")])),
+        (D(2026, 10, 31), [dict(issue_id="1", status="done"), dict(issue_id="2", status="done")],
+         "2026-10-31-b", feedback_frame([dict(feedback_id=x, channel="信箱") for x in "abc"])),
+    ]
+    claims = [
+        {"label": "已整改", "metric": "issues.done", "value": 2, "date": "2026-10-31"},
+        {"label": "已整改", "metric": "issues.done", "value": 2, "date": D(2026, 11, 5)},
+        {"label": "意见", "metric": "feedback.total", "value": 1, "date": D(2026, 10, 1)},
+        {"label": "已整改", "metric": "issues.done", "value": 3, "date": "2026-11-20"},
+        {"label": "太早", "metric": "issues.done", "value": 1, "date": "2026-01-01"},
+        {"label": "入户走访", "metric": "", "value": 3000, "date": "2026-10-31"},
+    ]
+    result = compute(CASE_ISSUES, history_entries=history_entries, claims=claims)
+    checked = [(c["computed"], c["matches"], c["checked_as_of"], c["reported_only"])
+               for c in result["claims"]]
+    assert checked == [
+        (2, True, "2026-10-31", False),   # the 10-31 snapshot had 2 done; today 3
+        (2, True, "2026-10-31", False),   # 11-05: the newest snapshot on or before it
+        (1, True, "2026-09-30", False),   # that snapshot's own feedback table
+        (3, True, "2026-11-20", False),   # today's claim, today's figures
+        (None, False, None, False),       # older than every snapshot: cannot be checked
+        (None, False, None, True),        # no metric: reported only
+    ]
+    assert result["claims"][0]["checked_snapshot"] == "2026-10-31-b"
+    assert result["figures"]["claim.6.claimed"] == 3000

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from etl import metrics, render
-from etl.site import figures, writers
+from etl.site import figures, issue_pages, pages
 from etl.privacy import safepath
 from etl.ledger import tables
 from etl.config import load_config
@@ -123,14 +123,27 @@ def test_every_figure_span_is_a_metric(rendered):
     assert found > 30
 
 
+def _issue_records(docs) -> dict[str, dict]:
+    """The issue pages the render stage hands the build stage, by site path."""
+    lines = (docs / issue_pages.RECORDS).read_text(encoding="utf-8").splitlines()
+    return {record["path"]: record for record in map(json.loads, lines)}
+
+
 def test_issue_permalinks_and_unit_lists(rendered):
     config, docs = rendered
     anchor = safepath.anchor("QH-001")
+    own = f"issues/{safepath.bucket('QH-001')}/QH-001.html"
+    assert pages.issue_href("QH-001") == own
+    records = _issue_records(docs)
+    assert len(records) == len(ISSUES) and own in records
+    assert records[own]["title"].startswith("QH-001 ") and f'id="{anchor}"' in records[own]["body"]
+    # The old bucket page links each issue to its own page, carrying the old anchor as its id.
     bucket_page = docs / "pages" / "issues" / safepath.bucket("QH-001") / "index.md"
-    assert f'id="{anchor}"' in bucket_page.read_text(encoding="utf-8")
+    assert f'<a id="{anchor}" href="../../{own}">' in bucket_page.read_text(encoding="utf-8")
+    assert (docs / "pages" / issue_pages.SHELL_PAGE).is_file()
     unit_page = docs / "pages" / "units" / safepath.slug("unit", UNITS[0]) / "index.md"
     text = unit_page.read_text(encoding="utf-8")
-    assert f"../../issues/{safepath.bucket('QH-001')}/index.html#{anchor}" in text
+    assert f"../../{own}" in text
     assert "已完成" in text and "未启动" in text
     assert "owner" not in text and "责任人" not in text
 
@@ -140,9 +153,10 @@ def test_nasty_text_is_escaped_in_markdown(rendered):
     for page in (docs / "pages").rglob("*.md"):
         content = page.read_text(encoding="utf-8")
         assert "<script>" not in content, page
+    records = _issue_records(docs)
+    assert not [path for path, record in records.items() if "<script>" in record["body"]]
     # Jinja never evaluates data: the template expression in the text arrives as text.
-    detail = (docs / "pages" / "issues" / safepath.bucket("QH-003") / "index.md").read_text(
-        encoding="utf-8")
+    detail = records[pages.issue_href("QH-003")]["body"]
     assert NASTY in html.unescape(detail) and "{{" not in detail
 
 
@@ -163,8 +177,7 @@ def test_unpublished_columns_are_not_shown(config):
     unit_page = docs / "pages" / "units" / safepath.slug("unit", UNITS[0]) / "index.md"
     text = unit_page.read_text(encoding="utf-8")
     assert "整改时限" not in text and "完成时间" not in text
-    detail = (docs / "pages" / "issues" / safepath.bucket("QH-001") / "index.md").read_text(
-        encoding="utf-8")
+    detail = _issue_records(docs)[pages.issue_href("QH-001")]["body"]
     assert "整改措施" not in detail and "描述1" in detail
 
 
@@ -178,13 +191,22 @@ def test_changes_page_shows_sections_and_figure_spans(config):
                             "change": "+3.1 pt"}]})
     page = (render.run(config) / "pages" / "changes" / "index.md").read_text(encoding="utf-8")
     # The public sees the figures' names and percentage points in words, never keys or "pt".
-    shown = html.unescape(page)
-    assert "| 梳理问题 | 4 |" in shown and "| 整改完成率 | 16.9% |" in shown and "| +3.1个百分点 |" in shown
-    assert "issues.total |" not in shown and " pt" not in shown and "rate.completion |" not in shown
+    shown = _change_rows(page)
+    assert ["梳理问题", "4", "5", "+1"] in shown and ["整改完成率", "16.9%", "20.0%", "+3.1个百分点"] in shown
+    assert ">issues.total<" not in page and " pt" not in page and ">rate.completion<" not in page
     assert "🔴" in page and "2026&#45;10&#45;01&#45;bbbbbbbb" in page
-    assert "| 未启动 | 已完成 |" in page
+    assert ["QH-001", "问题1", "未启动", "已完成"] in shown
+    # Every cell names its column, so a phone shows each row as a labelled card.
+    assert '<table class="gs-changes">' in page and '<td data-label="变化">' in page
     assert '<span class="gs-figure" data-figure="issues.total">5</span>' in page
     assert "<script>" not in page and "首次发布" not in page
+
+
+def _change_rows(page: str) -> list[list[str]]:
+    """The changes page's table rows as the texts a reader sees in their cells."""
+    return [[html.unescape(re.sub(r"<[^>]+>", "", cell))
+             for cell in re.findall(r"<td[^>]*>(.*?)</td>", line)]
+            for line in page.splitlines() if line.startswith("<tr><td")]
 
 
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+")
@@ -252,9 +274,10 @@ def test_english_site_has_no_chinese_chrome(write_config):
         encoding="utf-8")
     assert "Completed" in unit_page and "Not started" in unit_page and "Deadline" in unit_page
     changes = (pages / "changes" / "index.md").read_text(encoding="utf-8")
-    assert "| Not started | Completed |" in changes
-    assert "| +3.1 percentage points |" in html.unescape(changes)
-    assert "| Issues identified | 4 |" in changes
+    rows = _change_rows(changes)
+    assert any(row[-2:] == ["Not started", "Completed"] for row in rows)
+    assert any(row[-1] == "+3.1 percentage points" for row in rows)
+    assert any(row[:2] == ["Issues identified", "4"] for row in rows)
     assert "🔴 Issues removed, Status regressions: None" in changes
     # Numbers print the same whatever the language.
     home = (pages / "index.md").read_text(encoding="utf-8")

@@ -45,7 +45,7 @@ def _listing(folder: Path) -> dict[str, bytes]:
 def test_snapshot_holds_every_file_with_matching_manifest(tmp_path):
     folder = _publish(tmp_path)
     assert sorted(p.name for p in folder.iterdir()) == [
-        "datapackage.json", "feedback.csv", "feedback.json", "issues.csv", "issues.json",
+        "build.json", "datapackage.json", "feedback.csv", "feedback.json", "issues.csv", "issues.json",
         "manifest.json", "metrics.json"]
     manifest = snapshot.read_manifest(folder)
     assert folder.name == manifest["snapshot_id"]

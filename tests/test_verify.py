@@ -44,8 +44,8 @@ def site(tmp_path) -> Path:
 
 
 def _run(site: Path, **kw) -> None:
-    verify.run(site, derive=kw.pop("derive", factory.derive_stub),
-               format_figure=kw.pop("format_figure", factory.format_stub), **kw)
+    verify.run(site, derive=kw.pop("derive", factory.derive),
+               format_figure=kw.pop("format_figure", factory.format_figure), **kw)
 
 
 def _problems(site: Path, **kw) -> list[str]:
@@ -176,7 +176,7 @@ def test_every_mismatch_is_listed_together(site):
 
 def test_metrics_json_must_agree_with_the_re_derived_figures(site):
     def derive_more_done(snapshot_dirs):
-        result = factory.derive_stub(snapshot_dirs)
+        result = factory.derive(snapshot_dirs)
         result["figures"]["issues.done"] = 3
         return result
 
@@ -191,7 +191,7 @@ def test_derive_gets_the_chain_oldest_first(site):
 
     def derive(snapshot_dirs):
         seen.append([p.name for p in snapshot_dirs])
-        return factory.derive_stub(snapshot_dirs)
+        return factory.derive(snapshot_dirs)
 
     _run(site, derive=derive)
     assert seen == [[p.name for p in _snapshots(site)]]
@@ -300,7 +300,7 @@ def test_a_public_key_given_out_of_band_must_match_the_sites(tmp_path):
 def test_verify_cli_takes_a_public_key(tmp_path, capsys, monkeypatch):
     from etl import cli
     site = _sign_site(tmp_path)
-    monkeypatch.setattr(metrics, "derive", factory.derive_stub)  # the site's figures are the stub's
+    monkeypatch.setattr(metrics, "derive", factory.derive)  # the site's figures are the stub's
     (site / "index.html").unlink()  # and its page spans use the stub's formatting
     trusted = tmp_path / "keys" / "minisign.pub"
     (site / "data" / "minisign.pub").unlink()

@@ -57,6 +57,10 @@ class Province:
     as_of: dt.date = option(dt.date(1970, 1, 1), "the federation date; default "
                             "SOURCE_DATE_EPOCH (`--as-of` overrides both)", required=True,
                             example="2026-11-27")
+    site_url: str = option("", "the province site's public address; with it the site gets a "
+                           "sitemap and a robots.txt", example="https://gongshi.example.gov.cn/")
+    precompress: bool = option(False, "also write a .gz and a .br copy of every text file, for "
+                               "hosts that serve them as they are")
     members: tuple[Member, ...] = option((), "the member sites", required=True)
     stale_days: int = option(45, "a member whose newest snapshot is older than this many days "
                              "is shown as stale", minimum=1)
@@ -99,6 +103,8 @@ def load(path: str | os.PathLike, *, as_of: dt.date | None = None) -> Province:
     province = dataclasses.replace(reader.section(Province, data, ""), path=config_path)
     problems = reader.problems
     _check_members(province.members, problems)
+    if province.site_url and not province.site_url.startswith(("http://", "https://")):
+        problems.append(f"site_url: {province.site_url!r} must start with http:// or https://")
     kept = {"the config's folder": province.base_dir,
             "paths.snapshots_dir": province.snapshots_dir}
     kept.update({f"members: {m.name}": m.path for m in province.members if m.path})

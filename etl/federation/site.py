@@ -9,7 +9,6 @@ built pages are checked against it (verify.check_figures) before the site is swa
 
 from __future__ import annotations
 
-import functools
 import json
 import shutil
 from pathlib import Path
@@ -17,13 +16,13 @@ from pathlib import Path
 import yaml
 
 from etl import build, render, verify
+from etl.site import writers
 from etl.errors import BuildError, EtlError
 from etl.federation.record import METRICS
 from etl.ledger.files import replace_folder
 from etl.privacy import textsafe
 from etl.site import charts, figures, pages, words
 
-TEXT_FILE = render.TEMPLATES / "federation" / "text.yml"
 HEADLINE = ("province.members", "province.members_verified", "province.issues.total",
             "province.issues.done", "province.rate.completion", "province.rate.on_time",
             "province.issues.overdue", "province.feedback.total", "province.rate.reply",
@@ -36,18 +35,11 @@ CHARTED = ("rate.completion", "rate.on_time", "issues.overdue", "rate.reply",
 ATTENTION = ("stale", "unreachable", "rejected")
 
 
-@functools.lru_cache(maxsize=None)
-def _own_words() -> dict:
-    return yaml.safe_load(TEXT_FILE.read_text(encoding="utf-8"))
-
-
 def text(language: str) -> dict:
-    """The county site's words with the province's own on top."""
-    own = _own_words()
-    if language not in own:
-        raise BuildError(f"{TEXT_FILE} has no words for language {language!r}",
-                         hint=f"add a {language}: block to {TEXT_FILE.name}")
-    return {**words.words(language), **own[language]}
+    """The county site's words with the province's own on top (the `federation` section of
+    templates/text.yml)."""
+    own = words.words(language)
+    return {**own, **own["federation"]}
 
 
 def _label(key: str, words_: dict) -> str:
@@ -93,7 +85,7 @@ def _charts(records: list[dict], values: dict, words_: dict, language: str,
         svg, _ = charts.bars([{"label": r["name"], "value": v * 100 if rate else v}
                               for r, v in plotted], {**chart_words, "count": axis})
         name = key.replace(".", "_")
-        blocks.append(render.chart_block(
+        blocks.append(writers.chart_block(
             name, label, label, svg, [words_["member"], label],
             [[r["name"], {"key": f"member.{r['slug']}.{key}"}] for r, _ in plotted], out,
             "charts/"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -32,6 +32,9 @@ class Opinion:
 
     channel: str | None
     replied: bool | None
+    unit: str | None = None
+    received_on: dt.date | None = None
+    replied_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ class Past:
     snapshot_id: str | None
     statuses: dict[str, str]
     deadlines: dict[str, dt.date]
+    # The unit each issue was with then, for a unit's change since that publish.
+    units: dict[str, str | None] = field(default_factory=dict)
 
 
 def _missing(value) -> bool:
@@ -107,23 +112,28 @@ def issue_records(frame: pd.DataFrame) -> list[Issue]:
 
 
 def opinion_records(frame: pd.DataFrame) -> list[Opinion]:
-    channels, replied = _column(frame, "channel"), _column(frame, "replied")
-    return [Opinion(text(c), None if _missing(r) else bool(r)) for c, r in zip(channels, replied)]
+    columns = [_column(frame, name) for name in
+               ("channel", "replied", "unit", "received_on", "replied_on")]
+    return [Opinion(text(c), None if _missing(r) else bool(r), text(u), date(received),
+                    date(answered))
+            for c, r, u, received, answered in zip(*columns)]
 
 
 def past_snapshot(as_of, frame: pd.DataFrame, snapshot_id: str | None = None) -> Past:
     """An earlier snapshot's issues table reduced to statuses and deadlines by issue id."""
-    statuses, deadlines = {}, {}
-    for issue_id, status, deadline in zip(_column(frame, "issue_id"), _column(frame, "status"),
-                                          _column(frame, "deadline")):
+    statuses, deadlines, units = {}, {}, {}
+    for issue_id, status, deadline, unit in zip(
+            _column(frame, "issue_id"), _column(frame, "status"), _column(frame, "deadline"),
+            _column(frame, "unit")):
         issue_id = text(issue_id)
         if issue_id is None:
             continue
         statuses[issue_id] = text(status)
+        units[issue_id] = text(unit)
         deadline = date(deadline)
         if deadline is not None:
             deadlines[issue_id] = deadline
-    return Past(date(as_of), snapshot_id, statuses, deadlines)
+    return Past(date(as_of), snapshot_id, statuses, deadlines, units)
 
 
 def is_rerun(past: Past, issues: list[Issue], as_of: dt.date) -> bool:

@@ -21,6 +21,7 @@ from etl import schema
 from etl.errors import LeakFound
 from etl.privacy.scan_detectors import Knowledge, Suspect, find_suspects
 from etl.site import words
+from etl.staff import progress
 
 # Never text; skipped without reading.
 BINARY_SUFFIXES = frozenset({
@@ -186,7 +187,7 @@ def scan_site(site_dir: Path, *, skip: tuple[str, ...] = (), known_ids: frozense
     """
     knowledge = Knowledge(frozenset(known_ids) | _known_ids(site_dir), frozenset(names))
     hits: list[Hit] = []
-    for path in sorted(p for p in Path(site_dir).rglob("*") if p.is_file()):
+    for path in progress.track(sorted(p for p in Path(site_dir).rglob("*") if p.is_file()), "scan"):
         relative = path.relative_to(site_dir).as_posix()
         if path.suffix.lower() in BINARY_SUFFIXES or _is_theme_asset(relative):
             continue

@@ -54,19 +54,34 @@ def summary(issue: dict) -> str:
     return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1] + "…"
 
 
-def issue_href(issue_id: str) -> str:
-    """The one permalink of an issue, relative to the site root: issues/<bucket>/index.html#...
+def issue_file(issue_id: str) -> str:
+    """The issue's own page, relative to the site root: issues/<bucket>/<id>.html.
 
-    Raw HTML tables, the search index and (through issue_link) Markdown links all use it.
-    The page name ends in .html because use_directory_urls is false; MkDocs leaves raw HTML alone.
+    Built from the id alone, so it never changes: the bucket folder (two hex digits of the id's
+    hash) keeps 100,000 issues at a few hundred files a folder, and the name is the id as
+    safepath.anchor spells it (ASCII ids unchanged, anything else as _hh bytes).
     """
+    name = safepath.anchor(issue_id).removeprefix("issue-")
+    return f"issues/{safepath.bucket(issue_id)}/{name}.html"
+
+
+def issue_href(issue_id: str) -> str:
+    """The one permalink of an issue, relative to the site root: its own page (issue_file).
+
+    Raw HTML tables, the search index and the changes page all use it. Issue pages are written
+    from a shell page after MkDocs (etl/site/issue_pages.py), so MkDocs never sees them: every
+    link to one is raw HTML, which MkDocs leaves alone.
+    """
+    return issue_file(issue_id)
+
+
+def bucket_href(issue_id: str) -> str:
+    """The old permalink (issues/<bucket>/index.html#issue-<id>), which now redirects."""
     return f"issues/{safepath.bucket(issue_id)}/index.html#{safepath.anchor(issue_id)}"
 
 
-def issue_link(issue_id: str) -> str:
-    """issue_href for a Markdown link: to the .md source, which MkDocs checks and rewrites."""
-    page, _, fragment = issue_href(issue_id).partition("#")
-    return f"{page.removesuffix('.html')}.md#{fragment}"
+# The changes page links with raw HTML too; one name for both, kept for its callers.
+issue_link = issue_href
 
 
 def issue_table(issues: list[dict], published: list[str], text: dict,
@@ -104,7 +119,8 @@ def issue_detail(issue: dict, published: list[str], slugs: dict, language: str =
             href = f"{GROUP_DIRS[field.name]}/{slug}/index.html" if slug else None
         fields.append({"label": words.field_title(field.name, language),
                        "value": display(field.name, value, language), "href": href})
-    heading = issue["issue_id"] + (f" {issue['title']}" if issue.get("title") else "")
+    # "<id> <title>": the page's title; an issue with no title takes the start of its description.
+    heading = " ".join(part for part in (issue["issue_id"], summary(issue)) if part)
     return {"anchor": safepath.anchor(issue["issue_id"]), "heading": heading, "fields": fields,
             "timeline": _timeline(timeline, published, language) if timeline else None}
 
@@ -195,7 +211,11 @@ def claims(metrics: dict) -> list[dict]:
                              f"figures", hint="rerun the metrics stage")
         result.append({"label": claim.get("label", ""), "claimed_key": keys[0],
                        "computed_key": keys[1], "matches": bool(claim.get("matches")),
-                       "date": str(claim.get("date") or ""), "source": claim.get("source") or ""})
+                       "date": str(claim.get("date") or ""), "source": claim.get("source") or "",
+                       # Checked against the snapshot of the claim's date (None: this publish).
+                       "checked_as_of": claim["checked_as_of"],
+                       "checked_snapshot": claim["checked_snapshot"],
+                       "reported_only": claim["reported_only"]})
     return result
 
 

@@ -43,7 +43,9 @@ def _progress():
         _live = Progress(SpinnerColumn(), TextColumn("{task.description:<12}"), BarColumn(),
                          MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
                          console=Console(stderr=True), transient=True,
-                         redirect_stdout=False, redirect_stderr=False)
+                         # the log lines on stdout print above the bars on a terminal, and
+                         # stay on stdout when it is a pipe
+                         redirect_stdout=sys.stdout.isatty(), redirect_stderr=False)
         _live.start()
     _open += 1
     try:

@@ -231,6 +231,7 @@ def test_tampered_member_is_rejected_on_first_sight(province):
     head = members.newest(root / "members" / "jia")
     path = head / "issues.csv"
     path.write_bytes(path.read_bytes().replace(b",done,", b",open,", 1))
+    members.set_latest(root / "members" / "yi" / "site", "../../../etc")
     outcome = federate.run(province_config.load(province["config"]))
     jia = outcome.records[0]
     assert jia["outcome"] == "rejected" and jia["state"] == "rejected"
@@ -238,8 +239,11 @@ def test_tampered_member_is_rejected_on_first_sight(province):
     assert "members/jia/site/data/snapshots" in jia["problem"]
     assert "issues.csv" in jia["problem"]
     error = federate.failures(outcome)
-    assert "member 甲县" in error.message
-    assert [r["outcome"] for r in outcome.records[1:]] == ["verified", "verified"]
+    assert "member 甲县" in error.message and "member 乙县" in error.message
+    yi = outcome.records[1]
+    assert yi["outcome"] == "rejected" and "safe folder name" in yi["problem"]
+    assert str(root) not in yi["problem"]
+    assert outcome.records[2]["outcome"] == "verified"
 
 
 def test_given_key_requires_a_signed_head(province):

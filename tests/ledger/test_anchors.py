@@ -59,7 +59,7 @@ def real_and_forged(tmp_path):
 
 
 def _verify(site: Path, heads=()) -> None:
-    verify.run(site, derive=factory.derive_stub, format_figure=factory.format_stub,
+    verify.run(site, derive=factory.derive, format_figure=factory.format_figure,
                known_heads=list(heads))
 
 

@@ -33,7 +33,7 @@ def _signed_site(tmp_path: Path, secret: Path, **signing) -> Path:
 
 
 def _verify(site: Path, **kw) -> None:
-    verify.run(site, derive=factory.derive_stub, format_figure=factory.format_stub, **kw)
+    verify.run(site, derive=factory.derive, format_figure=factory.format_figure, **kw)
 
 
 def test_keygen_makes_a_pair_that_signs_and_verifies_and_says_where_it_goes(tmp_path, capsys):

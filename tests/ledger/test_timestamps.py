@@ -50,7 +50,7 @@ def _stamped_site(root: Path, tsa) -> Path:
 
 
 def _run(site: Path, **kw) -> None:
-    verify.run(site, derive=factory.derive_stub, format_figure=factory.format_stub, **kw)
+    verify.run(site, derive=factory.derive, format_figure=factory.format_figure, **kw)
 
 
 def _problems(site: Path, **kw) -> list[str]:
