@@ -10,7 +10,6 @@ import json
 import math
 import statistics
 from collections import Counter
-from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -175,6 +174,10 @@ def _groups(kind: str, issues: list[Issue], opinions: list[Opinion], first: dict
     heard: dict[str, list[Opinion]] = {}
     if kind in ("channel", "unit"):
         for opinion in opinions:
+            # An opinion with no 承办单位 is no unit's to answer: unlike a channel, it makes
+            # no 未填写 unit of its own.
+            if kind == "unit" and not opinion.unit:
+                continue
             heard.setdefault(_group_name(getattr(opinion, kind)), []).append(opinion)
     before = scorecards.previous_counts(previous, _group_name) \
         if kind == "unit" and previous is not None else None

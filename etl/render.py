@@ -104,6 +104,7 @@ def _write_mkdocs_config(site: writers.Site, docs: Path, nav: list[dict]) -> Non
                        title=config.title, region=config.region))),
                    "site_dir": str(config.work_dir / "stage" / "site")})
     mkdocs["theme"]["language"] = config.language
+    mkdocs.setdefault("extra", {})["gongshi"] = words.section("header_search", config.language)
     theme_dir = (BASE_MKDOCS.parent / mkdocs["theme"].get("custom_dir", "")).resolve()
     if not (mkdocs["theme"].get("custom_dir") and (theme_dir / "main.html").is_file()):
         # Without the overrides, material prints page titles (source names) unescaped.

@@ -6,6 +6,7 @@ import datetime as dt
 import html
 import json
 import re
+import shutil
 
 import pandas as pd
 import pytest
@@ -348,3 +349,39 @@ def test_claims_are_numbered_from_one():
                   for key, value in metrics["figures"].items()}
     with pytest.raises(BuildError, match="claim 1 has no claim.1.claimed"):
         pages.claims({**metrics, "figures": zero_based})
+
+
+def test_scorecards_page_prints_every_units_scorecard_figures(rendered):
+    config, docs = rendered
+    page = (docs / "pages" / "scorecards" / "index.md").read_text(encoding="utf-8")
+    shown = dict(SPAN.findall(page))
+    for unit in UNITS[:3]:
+        own = safepath.slug("unit", unit)
+        for key in ("rate.completion", "rate.on_time", "rate.satisfaction", "rate.reply",
+                    "days.median_to_reply", "rate.reply_prompt", "overdue", "change.done"):
+            assert f"unit.{own}.{key}" in shown, (unit, key)
+    # The fixture's history names none of these units' items: no previous publish of them.
+    assert shown[f"unit.{safepath.slug('unit', UNITS[0])}.rate.completion"] == "50.0%"
+
+
+def test_ranking_page_only_when_switched_on(config):
+    from etl.config import Ranking
+    make_inputs(config)
+    docs = render.run(config)
+    assert not (docs / "pages" / "ranking" / "index.md").exists()
+    assert "ranking/index.md" not in (docs / "mkdocs.yml").read_text(encoding="utf-8")
+    on = config.replace(ranking=Ranking(page=True))
+    shutil.rmtree(config.work_dir / "docs")
+    docs = render.run(on)
+    page = (docs / "pages" / "ranking" / "index.md").read_text(encoding="utf-8")
+    # The fixture's units have at most two issues, under the minimum of 20: the rule and why
+    # nobody is ranked are stated on the page.
+    assert "问题数不少于 20 条" in page and "本次没有问题数达到 20 条的单位" in page
+    assert "ranking/index.md" in (docs / "mkdocs.yml").read_text(encoding="utf-8")
+
+
+def test_claims_page_names_the_snapshot_each_claim_was_checked_against(rendered):
+    config, docs = rendered
+    page = (docs / "pages" / "claims" / "index.md").read_text(encoding="utf-8")
+    # make_metrics has no history: a 10-31 claim has no snapshot of its date to be checked on.
+    assert "没有该日期或更早的快照，无法核对" in page

@@ -18,7 +18,8 @@
    * #gongshi-search element (data-too-common for tooCommon), and {n} stands for the count. */
   var WORDS = {
     label: "搜索问题（编号、单位、区域或关键词）",
-    placeholder: "例如：违规收受礼品 或 QH-2026-0012",
+    /* {query} and {id} come from the index (meta.js): a word that finds issues, and an id. */
+    placeholder: "例如：{query} 或 {id}",
     more: "显示更多",
     tooCommon: "这些词太常见，请输入更具体的词语或问题编号。",
     none: "没有找到相关问题。",
@@ -35,10 +36,8 @@
   var store = map();
   var pending = map();
 
-  /* 32-bit FNV-1a over UTF-8 bytes: must equal etl.search.fnv1a (tests/test_search.py checks). */
-  function fnv1a(text) {
-    var hash = 0x811c9dc5;
-    function mix(byte) { hash = Math.imul(hash ^ byte, 0x01000193) >>> 0; }
+  /* Calls mix(byte) for each UTF-8 byte of text. */
+  function utf8(text, mix) {
     for (var i = 0; i < text.length; i++) {
       var code = text.codePointAt(i);
       if (code > 0xffff) i++;
@@ -51,9 +50,29 @@
         mix(0x80 | ((code >> 6) & 63)); mix(0x80 | (code & 63));
       }
     }
+  }
+
+  /* 32-bit FNV-1a over UTF-8 bytes: must equal etl.search.fnv1a (tests/test_search.py checks). */
+  function fnv1a(text) {
+    var hash = 0x811c9dc5;
+    utf8(text, function (byte) { hash = Math.imul(hash ^ byte, 0x01000193) >>> 0; });
     return hash >>> 0;
   }
   api.hash = fnv1a;
+
+  /* An issue's own page, issues/<bucket>/<name>.html: the name as etl.privacy.safepath.anchor
+   * spells the id (A-Z a-z 0-9 - kept, every other UTF-8 byte as _hh). */
+  function issuePage(bucket, id) {
+    var name = "";
+    for (var i = 0; i < id.length; i++) {
+      var character = id[i], code = id.codePointAt(i);
+      if (code > 0xffff) { character = id.substr(i, 2); i++; }
+      if (/^[A-Za-z0-9-]$/.test(character)) { name += character; continue; }
+      utf8(character, function (byte) { name += "_" + (byte < 16 ? "0" : "") + byte.toString(16); });
+    }
+    return "issues/" + bucket + "/" + name + ".html";
+  }
+  api.issuePage = issuePage;
 
   /* Called by every index file as it runs. */
   api.add = function (kind, key, data) {
@@ -205,11 +224,16 @@
   }
 
   function resultItem(meta, record) {
-    /* record: [issue_id, snippet, unit number, status, page number, fragment or 0 for the usual] */
+    /* record: [issue_id, snippet, unit number, status, bucket of its own page or page number,
+     * fragment or 0 for the usual] */
     var item = element("li", "gs-search-result");
     var link = element("a", null, record[0]);
-    var fragment = record[5] === 0 ? meta.fragment_prefix + record[0] : record[5];
-    link.setAttribute("href", root + meta.pages[record[4]] + (fragment ? "#" + fragment : ""));
+    if (typeof record[4] === "string") {
+      link.setAttribute("href", root + issuePage(record[4], record[0]));
+    } else {
+      var fragment = record[5] === 0 ? meta.fragment_prefix + record[0] : record[5];
+      link.setAttribute("href", root + meta.pages[record[4]] + (fragment ? "#" + fragment : ""));
+    }
     item.appendChild(link);
     item.appendChild(element("span", "gs-search-snippet", " " + record[1]));
     var details = [record[2] >= 0 ? meta.units[record[2]] : "", meta.statuses[record[3]] || record[3]];
@@ -239,7 +263,10 @@
     input.id = "gs-search-input";
     input.name = "q";
     input.autocomplete = "off";
-    input.placeholder = words.placeholder;
+    load("m", "meta").then(function (meta) {
+      if (meta.example && meta.example_id)
+        input.placeholder = words.placeholder.replace("{query}", meta.example).replace("{id}", meta.example_id);
+    }, function () { /* the search itself reports a missing index */ });
     label.setAttribute("for", input.id);
     var status = element("p", "gs-search-status");
     status.setAttribute("aria-live", "polite");

@@ -21,6 +21,7 @@ SUMMARY_LENGTH = 60
 INDEX_KEYS = ("total", "done", "overdue", "rework", "rate.completion")
 # Issue tables on list pages: these columns after the id, each shown only if published.
 LIST_COLUMNS = ("summary", "status", "deadline", "completed_on")
+NOWRAP_COLUMNS = frozenset({"status", "deadline", "completed_on"})
 STATUS_SECTIONS = ("added", "removed", "status_changes", "regressions")
 
 
@@ -85,19 +86,22 @@ issue_link = issue_href
 
 
 def issue_table(issues: list[dict], published: list[str], text: dict,
-                extra: list[tuple[str, callable]] = (), *, language: str = "zh") -> dict:
-    """Headings and rows for an issue list; extra columns are (heading, issue -> text)."""
+                extra: list[tuple] = (), *, language: str = "zh") -> dict:
+    """Headings and rows for an issue list; extra columns are (heading, issue -> text) or
+    (heading, issue -> text, True) for one whose cells must not break across lines."""
     columns = [c for c in LIST_COLUMNS
                if c == "summary" and ({"title", "description"} & set(published)) or c in published]
-    headings = [text["issue_id"]] + [text[c] for c in columns] + [h for h, _ in extra]
+    headings = [text["issue_id"]] + [text[c] for c in columns] + [e[0] for e in extra]
+    # Dates, statuses and counts never break across lines; an extra column says so itself.
+    nowrap = [c in NOWRAP_COLUMNS for c in columns] + [len(e) > 2 and e[2] for e in extra]
     rows = []
     for issue in issues:
         cells = [summary(issue) if c == "summary" else display(c, issue.get(c), language)
                  for c in columns]
-        cells += [function(issue) for _, function in extra]
+        cells += [e[1](issue) for e in extra]
         rows.append({"issue_id": issue["issue_id"], "href": issue_href(issue["issue_id"]),
                      "cells": cells})
-    return {"headings": headings, "rows": rows}
+    return {"headings": headings, "rows": rows, "nowrap": nowrap}
 
 
 def issue_detail(issue: dict, published: list[str], slugs: dict, language: str = "zh",
@@ -165,7 +169,9 @@ def group_table(metrics: dict, kind: str, linked: bool, language: str = "zh") ->
     groups = metrics["groups"][kind]
     present = {k for group in groups for k in group["figures"]}
     # Five columns fit a phone; the group's own page lists every figure.
-    keys = [k for k in (*INDEX_KEYS, *figures.CHANNEL_EXTRA_KEYS) if k in present]
+    # Units count opinions too; their reply figures are on the scorecards page.
+    extra = figures.CHANNEL_EXTRA_KEYS if kind == "channel" else ()
+    keys = [k for k in (*INDEX_KEYS, *extra) if k in present]
     known = metrics["figures"]
     columns = [{"label": figures.group_label(k, language)} for k in keys]
     rows = []

@@ -139,9 +139,24 @@ def issue_tokens(issue: dict) -> set[str]:
     return found
 
 
+def _own_page_bucket(issue_id: str, page: str, fragment: str) -> str | None:
+    """The bucket when `page` is the issue's own page as pages.issue_file names it, else None."""
+    if fragment or page != pages.issue_file(issue_id):
+        return None
+    return page.split("/")[1]
+
+
 def _snippet(issue: dict) -> str:
     text = " ".join(str(issue.get("title") or issue.get("description") or "").split())
     return text if len(text) <= SNIPPET_LENGTH else text[: SNIPPET_LENGTH - 1] + "…"
+
+
+def example_query(entries: dict, postings: dict[str, list[int]]) -> str:
+    """The search box's example: a Chinese word of two to four characters that finds the most
+    issues without being too common to select any, so the example always finds something."""
+    usable = [(len(postings[token]), token) for token, value in entries.items()
+              if value != 0 and 2 <= len(token) <= MAX_CJK_TOKEN and _CJK_RUN.fullmatch(token)]
+    return max(usable, key=lambda pair: (pair[0], len(pair[1]), pair[1]))[1] if usable else ""
 
 
 def _dumps(value) -> str:
@@ -176,16 +191,22 @@ def build_index(issues: list[dict], *, page_url: Callable[[str], str],
     postings: dict[str, list[int]] = {}
     links = [(str(i["issue_id"]),) + tuple(page_url(str(i["issue_id"])).partition("#")[::2])
              for i in ordered]
-    # Up to 256 bucket pages hold every issue: a page is named once in meta, then by number.
-    pages = sorted({page for _, page, _ in links})
+    # An issue on its own page (pages.issue_file) is stored as its bucket alone: search.js
+    # spells the rest from the id, as safepath.anchor does. Any other page is named once in
+    # meta, then by number.
+    pages = sorted({page for issue_id, page, fragment in links
+                    if _own_page_bucket(issue_id, page, fragment) is None})
     page_number = {page: n for n, page in enumerate(pages)}
     documents = []
     for number, (issue, (issue_id, page, fragment)) in enumerate(zip(ordered, links)):
         for token in issue_tokens(issue):
             postings.setdefault(token, []).append(number)
+        bucket = _own_page_bucket(issue_id, page, fragment)
         documents.append([issue_id, _snippet(issue), unit_number.get(str(issue.get("unit") or ""), -1),
-                          str(issue.get("status") or ""), page_number[page],
-                          0 if fragment == DEFAULT_FRAGMENT_PREFIX + issue_id else fragment])
+                          str(issue.get("status") or ""),
+                          bucket if bucket is not None else page_number[page],
+                          0 if bucket is not None or fragment == DEFAULT_FRAGMENT_PREFIX + issue_id
+                          else fragment])
 
     common_above = max(COMMON_MINIMUM, math.ceil(COMMON_SHARE * len(ordered)))
     entries = {token: (0 if len(numbers) > common_above else _deltas(numbers))
@@ -207,6 +228,7 @@ def build_index(issues: list[dict], *, page_url: Callable[[str], str],
     files.update({f"{INDEX_FOLDER}/docs-{_shard_name(n, width)}.js": _script("d", _shard_name(n, width), d)
                   for n, d in enumerate(document_shards)})
     meta = {"version": FORMAT_VERSION, "documents": len(documents), "shards": shard_count,
+            "example": example_query(entries, postings), "example_id": links[0][0] if links else "",
             "documents_per_shard": per_shard, "width": width, "units": units, "pages": pages,
             "fragment_prefix": DEFAULT_FRAGMENT_PREFIX,
             "statuses": words.status_labels(language), "max_token": MAX_CJK_TOKEN,
@@ -264,10 +286,13 @@ def read_index(folder: Path) -> tuple[dict, dict, list[dict]]:
     documents = []
     for path in sorted(folder.glob("docs-*.js")):
         for issue_id, snippet, unit, status, page, fragment in _payload(path.read_bytes()):
-            fragment = meta["fragment_prefix"] + issue_id if fragment == 0 else fragment
+            if isinstance(page, str):  # the issue's own page, by its bucket
+                url = pages.issue_file(issue_id)
+            else:
+                fragment = meta["fragment_prefix"] + issue_id if fragment == 0 else fragment
+                url = meta["pages"][page] + ("#" + fragment if fragment else "")
             documents.append({"issue_id": issue_id, "snippet": snippet, "status": status,
-                              "unit": meta["units"][unit] if unit >= 0 else None,
-                              "url": meta["pages"][page] + ("#" + fragment if fragment else "")})
+                              "unit": meta["units"][unit] if unit >= 0 else None, "url": url})
     return meta, vocabulary, documents
 
 

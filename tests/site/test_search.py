@@ -127,10 +127,11 @@ def test_hash_is_fnv1a_over_utf8():
 
 def test_default_page_url_is_the_permalink_every_page_uses(tmp_path):
     url = pages.issue_href("QH-2026-0012")
-    assert url == f"issues/{safepath.bucket('QH-2026-0012')}/index.html#issue-QH-2026-0012"
-    assert pages.issue_link("QH-2026-0012") == url.replace("index.html#", "index.md#")
+    assert url == f"issues/{safepath.bucket('QH-2026-0012')}/QH-2026-0012.html"
     search.write_index([KNOWN], tmp_path)
     assert search.read_index(tmp_path)[2][0]["url"] == url
+    # Own pages cost no entry in meta: the bucket stands in the record, the name is the id's.
+    assert search.read_index(tmp_path)[0]["pages"] == []
 
 
 def test_output_is_deterministic_and_independent_of_row_order(tmp_path):
@@ -161,7 +162,7 @@ def test_documents_carry_the_permalink_given(tmp_path):
     search.write_index(small_set(), tmp_path)
     meta, vocabulary, documents = search.read_index(tmp_path)
     assert {d["url"] for d in documents} == {pages.issue_href(i["issue_id"]) for i in small_set()}
-    assert len(meta["pages"]) <= 256
+    assert meta["pages"] == []
     number = [d["issue_id"] for d in documents].index("QH-2026-0012")
     assert number in vocabulary["礼金"] and number in vocabulary["0012"]
 
@@ -174,6 +175,18 @@ def test_python_and_javascript_hashes_agree():
     output = subprocess.run([NODE, "-e", program, str(SEARCH_JS), json.dumps(samples)],
                             capture_output=True, text=True, check=True).stdout
     assert json.loads(output) == [search.fnv1a(s) for s in samples]
+
+
+@needs_node
+def test_javascript_spells_each_issue_page_as_python_names_it():
+    ids = ["QH-2026-0012", "问题-7", "a.b_c", "𠀀字1", "Ab-9"]
+    program = ("global.window = global; require(process.argv[1]);"
+               "var pairs = JSON.parse(process.argv[2]);"
+               "console.log(JSON.stringify(pairs.map(function (p) { return gongshiSearch.issuePage(p[0], p[1]); })))")
+    pairs = [[safepath.bucket(i), i] for i in ids]
+    output = subprocess.run([NODE, "-e", program, str(SEARCH_JS), json.dumps(pairs)],
+                            capture_output=True, text=True, check=True).stdout
+    assert json.loads(output) == [pages.issue_file(i) for i in ids]
 
 
 @needs_node
