@@ -82,7 +82,7 @@ def plain_mkdocs_build(docs_config: Path, base: Path, as_of: dt.date) -> float:
 
 def measure(issues: int, keep: bool) -> dict:
     """One size, in this process: generate, run every stage, then the plain MkDocs baseline."""
-    from etl import cli, pipeline, snapshot
+    from etl import pipeline, snapshot
     from etl.demo import synth
     from etl.config import load_config
     from etl.ledger.files import replace_folder
@@ -99,12 +99,12 @@ def measure(issues: int, keep: bool) -> dict:
         result["source_bytes"] = folder_size(base / "sources")[0]
         config = load_config(write_config(base, base / "sources"))
         staged = config.work_dir / "stage" / "site"
-        steps = {name: functools.partial(cli.run_stage, name, config, log=lambda *_: None)
+        steps = {name: functools.partial(pipeline.run_stage, name, config, log=lambda *_: None)
                  for name in pipeline.NAMES}
-        steps["snapshot"] = lambda: cli.write_changes(
-            config, cli.run_stage("snapshot", config, log=lambda *_: None))
+        steps["snapshot"] = lambda: pipeline.write_changes(
+            config, pipeline.run_stage("snapshot", config, log=lambda *_: None))
         steps["scan"] = lambda: scan.run(staged)
-        steps["verify"] = lambda: cli.verify_site(staged)
+        steps["verify"] = lambda: pipeline.verify_site(staged)
         steps["commit"] = lambda: (snapshot.commit(config),
                                    replace_folder(staged, config.site_dir))
         for name, step in steps.items():

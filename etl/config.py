@@ -256,8 +256,28 @@ class Ranking:
     size: int = option(3, "how many units the top and the bottom list each show", minimum=1)
 
 
+class WithPaths:
+    """The folders of a config with `path` (its file) and a `paths` section."""
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    @property
+    def work_dir(self) -> Path:
+        return self.paths.work_dir
+
+    @property
+    def site_dir(self) -> Path:
+        return self.paths.site_dir
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.paths.snapshots_dir
+
+
 @dataclass(frozen=True)
-class Config:
+class Config(WithPaths):
     """The whole validated config, frozen; paths are absolute."""
 
     path: Path = internal(Path("gongshi.yml"))
@@ -302,22 +322,6 @@ class Config:
     skip_rows: SkipRows = option(SkipRows(), "rows that are not items (total rows)")
     cut_at_as_of: bool = option(False, "leave out what happened after as_of (dates later than "
                                 "it) instead of stopping the publish, the same for every figure")
-
-    @property
-    def base_dir(self) -> Path:
-        return self.path.parent
-
-    @property
-    def work_dir(self) -> Path:
-        return self.paths.work_dir
-
-    @property
-    def site_dir(self) -> Path:
-        return self.paths.site_dir
-
-    @property
-    def snapshots_dir(self) -> Path:
-        return self.paths.snapshots_dir
 
     @property
     def published_fields(self) -> Mapping[str, tuple[str, ...]]:

@@ -137,16 +137,7 @@ _BAD = object()
 
 def load(config_path: Path, *, as_of: dt.date | None = None) -> Config:
     """Read, validate and freeze the config at `config_path`; every problem is reported at once."""
-    data = _read_yaml(config_path)
-    reader = _Reader(config_path.parent)
-    if as_of is not None:
-        data["as_of"] = as_of
-    elif data.get("as_of") is None:
-        # An explicit date wins: the command line, then the config, then SOURCE_DATE_EPOCH.
-        data["as_of"] = source_date()
-    config = reader.section(Config, data, "")
-    config = dataclasses.replace(config, path=config_path)
-    problems = reader.problems
+    config, problems = read_config(Config, config_path, as_of=as_of)
     config = dataclasses.replace(
         config, sources=_check_sources(config.sources, problems),
         columns=_merged_columns(config.columns, problems),
@@ -162,6 +153,18 @@ def load(config_path: Path, *, as_of: dt.date | None = None) -> Config:
     if problems:
         raise ConfigError(problems, path=str(config_path))
     return config
+
+
+def read_config(cls, config_path: Path, *, as_of: dt.date | None = None) -> tuple[Any, list[str]]:
+    """A config dataclass (`Config`, a province's) read from YAML by its declared options, with
+    the problems found; `as_of` wins over the file, which wins over SOURCE_DATE_EPOCH."""
+    data = _read_yaml(config_path)
+    reader = _Reader(config_path.parent)
+    if as_of is not None:
+        data["as_of"] = as_of
+    elif data.get("as_of") is None:
+        data["as_of"] = source_date()
+    return dataclasses.replace(reader.section(cls, data, ""), path=config_path), reader.problems
 
 
 def _read_yaml(config_path: Path) -> dict:
@@ -331,13 +334,20 @@ def _check_timestamp(timestamp, problems: list[str]) -> None:
 def _check_folders(config: Config, problems: list[str]) -> None:
     """The site and work folders are replaced and cleared on publish: neither may hold the config,
     the sources or the snapshots."""
-    kept = {"the config's folder": config.base_dir, "paths.snapshots_dir": config.snapshots_dir}
-    kept.update({f"sources: {s.name}": s.path.parent for s in config.sources if s.path})
+    check_folders(config, {f"sources: {s.name}": s.path.parent for s in config.sources if s.path},
+                  "publishing", problems)
+
+
+def check_folders(config, kept: dict[str, Path], doing: str, problems: list[str]) -> None:
+    """`paths.site_dir` and `paths.work_dir` may hold neither the config's folder, nor
+    `paths.snapshots_dir`, nor anything in `kept` (what -> folder): `doing` replaces them."""
+    kept = {"the config's folder": config.base_dir, "paths.snapshots_dir": config.snapshots_dir,
+            **kept}
     for key in ("site_dir", "work_dir"):
         folder = getattr(config, key)
         for what, other in kept.items():
             if folder == other or folder in other.parents:
-                problems.append(f"paths.{key}: {folder} would hold {what} ({other}); publishing "
+                problems.append(f"paths.{key}: {folder} would hold {what} ({other}); {doing} "
                                 "replaces or clears it, so give it a folder of its own")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import calendar
 import dataclasses
 import datetime as dt
 import json
@@ -20,13 +19,13 @@ from etl import schema
 from etl.ledger import manifests
 from etl.errors import EtlError
 from etl.ledger import claims as claim_check, replies, scorecards
+from etl.ledger import due_dates
 from etl.ledger.figure_rules import FINISHED, is_overdue, plain_number, ratio
 from etl.ledger.history import Issue, Opinion
 from etl.privacy.safepath import slug
 from etl.ledger.tables import read_table
 
 METRICS_FILE = "metrics.json"
-DUE_SOON_DAYS = (10, 20)
 # Settings a publish may change (config), with the defaults an older metrics.json implies.
 SETTINGS = {"reply_prompt_days": 7, "reply_limit_days": 15, "ranking_min_items": 20,
             "ranking_size": 3}
@@ -126,39 +125,6 @@ def _satisfaction(issues: list[Issue], threshold: float) -> dict:
             "satisfaction.mean": math.fsum(scores) / len(scores) if scores else None}
 
 
-def _deadline_buckets(issues: list[Issue], as_of: dt.date
-                      ) -> tuple[dict, dict[str, list[str]], dict[str, int]]:
-    """Split pending items (not done, not long_term) by how soon their current deadline falls;
-    also how many days late each overdue item is."""
-    buckets: dict[str, list[Issue]] = {name: [] for name in
-                                       ("overdue", "within_10", "within_20", "later", "none")}
-    for issue in filter(_pending, issues):
-        if issue.deadline is None:
-            buckets["none"].append(issue)
-            continue
-        days_left = (issue.deadline - as_of).days
-        if days_left < 0:
-            name = "overdue"
-        elif days_left <= DUE_SOON_DAYS[0]:
-            name = "within_10"
-        elif days_left <= DUE_SOON_DAYS[1]:
-            name = "within_20"
-        else:
-            name = "later"
-        buckets[name].append(issue)
-    counts = {f"deadline.{name}": len(items) for name, items in buckets.items()}
-
-    def by_deadline(items: list[Issue]) -> list[str]:
-        # Earliest deadline first: for overdue items that is the most days late.
-        ordered = sorted(items, key=lambda issue: (issue.deadline, schema.id_order(issue.issue_id)))
-        return [issue.issue_id for issue in ordered]
-
-    lists = {"overdue": by_deadline(buckets["overdue"]), "due_10": by_deadline(buckets["within_10"]),
-             "due_20": by_deadline(buckets["within_20"])}
-    days_late = {issue.issue_id: (as_of - issue.deadline).days for issue in buckets["overdue"]}
-    return counts, lists, days_late
-
-
 def _group_name(value: str | None) -> str:
     return value if value else figure_text.MISSING_GROUP
 
@@ -201,25 +167,6 @@ def _groups(kind: str, issues: list[Issue], opinions: list[Opinion], first: dict
     return groups
 
 
-def _burnup(issues: list[Issue], as_of: dt.date) -> list[dict]:
-    """Cumulative identified and done items at each month end, the last point being as_of."""
-    identified = sorted(issue.identified_on for issue in issues if issue.identified_on)
-    done = sorted(issue.completed_on for issue in issues
-                  if issue.status == "done" and issue.completed_on)
-    if not identified or identified[0] > as_of:
-        return []
-    points = []
-    year, month = identified[0].year, identified[0].month
-    while True:
-        month_end = dt.date(year, month, calendar.monthrange(year, month)[1])
-        point = min(month_end, as_of)
-        points.append({"date": point.isoformat(), "identified": bisect.bisect_right(identified, point),
-                       "done": bisect.bisect_right(done, point)})
-        if point == as_of:
-            return points
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-
-
 def _status_counts(statuses) -> dict:
     counts = Counter(statuses)
     result = {status: counts[status] for status in schema.STATUSES}
@@ -247,7 +194,7 @@ def _figures(records: list[Issue], opinions: list[Opinion], earlier: list[past_d
     flat = _feedback_figures(opinions, known, limits)
     flat.update(_issue_figures(records, first, as_of, settings["threshold"], known["dates"],
                                known["deadlines"]))
-    bucket_counts, due_lists, days_late = _deadline_buckets(records, as_of)
+    bucket_counts, due_lists, days_late = due_dates.deadline_buckets(records, as_of)
     if not known["deadlines"]:  # every pending item is one without a deadline; the rest unknown
         bucket_counts = {key: None if key != "deadline.none" else value
                          for key, value in bucket_counts.items()}
@@ -318,7 +265,7 @@ def compute(issues: pd.DataFrame, feedback: pd.DataFrame, *, as_of: dt.date, thr
             {"stage": "opinions", "value": flat["feedback.total"]},
             {"stage": "issues", "value": flat["issues.total"]},
             {"stage": "rectified", "value": flat["issues.done"]}) if stage["value"] is not None],
-        "series": {"burnup": _burnup(records, as_of), "snapshots": snapshots},
+        "series": {"burnup": due_dates.burnup(records, as_of), "snapshots": snapshots},
         "lists": {"overdue": due_lists["overdue"], "rework": rework,
                   "stale": [issue.issue_id for issue in current["stale"]],
                   "due_10": due_lists["due_10"], "due_20": due_lists["due_20"]},

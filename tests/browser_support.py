@@ -76,13 +76,18 @@ def latest_issues(site: Path) -> list[dict]:
 
 
 def issue_page(site: Path, issue_id: str) -> str:
-    """Site-relative permalink of an issue, in whichever layout the site was built with."""
-    from etl.privacy import safepath
-    bucket = safepath.bucket(issue_id)
-    for candidate in (f"issues/{bucket}.html", f"issues/{bucket}/index.html"):
-        if (site / candidate).exists():
-            return f"{candidate}#{safepath.anchor(issue_id)}"
-    raise AssertionError(f"no issue page for {issue_id} under {site / 'issues'}")
+    """Site-relative address of an issue's own page (etl.site.pages.issue_href)."""
+    from etl.site import pages
+    relative = pages.issue_href(issue_id)
+    if not (site / relative).exists():
+        raise AssertionError(f"no issue page for {issue_id} at {site / relative}")
+    return relative
+
+
+def bucket_link(issue_id: str) -> str:
+    """The old permalink, issues/<bucket>/index.html#issue-<id>, that must still reach the issue."""
+    from etl.site import pages
+    return pages.bucket_href(issue_id)
 
 
 def unit_page(site: Path) -> str:
@@ -97,6 +102,19 @@ class _SubPathHandler(http.server.SimpleHTTPRequestHandler):
         if not clean.startswith(SUB_PATH):
             return str(Path(self.directory) / "__outside_sub_path__" / "missing")
         return super().translate_path("/" + clean[len(SUB_PATH):])
+
+    def send_error(self, code, message=None, explain=None) -> None:
+        # As a static host does: a missing address inside the site gets the site's 404.html.
+        page = Path(self.directory) / "404.html"
+        if code != 404 or not page.is_file():
+            return super().send_error(code, message, explain)
+        body = page.read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-store")
@@ -172,6 +190,21 @@ class Watcher:
     def visit(self, page, url: str, wait_until: str = "load") -> None:
         self.current = url
         page.goto(url, wait_until=wait_until)
+
+
+AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_BLOCKING = ("serious", "critical")
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's serious and critical violations on the page as loaded, one line each."""
+    if not AXE.is_file():
+        raise AssertionError(f"{AXE} is missing: run `npm ci` in tests/browser (make test-browser does)")
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("""() => axe.run(document, {resultTypes: ["violations"]})""")
+    return [f"{v['id']} ({v['impact']}): {v['help']} at "
+            + "; ".join(" ".join(node["target"]) for node in v["nodes"][:4])
+            for v in results["violations"] if v["impact"] in AXE_BLOCKING]
 
 
 def transferred(site: Path, base: str, urls: list[str]) -> dict:

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from etl import cli
+
+from etl import pipeline
 from etl.demo import synth
 from etl.config import load_config
 
@@ -90,7 +91,7 @@ def published(tmp_path_factory) -> dict:
     data = yaml.safe_load((ROOT / "site_data" / "gongshi.yml").read_text(encoding="utf-8"))
     data["paths"] = {"work_dir": "build", "site_dir": "site", "snapshots_dir": "snapshots"}
     (folder / "gongshi.yml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    cli.publish(load_config(folder / "gongshi.yml"), log=lambda *args: None)
+    pipeline.publish(load_config(folder / "gongshi.yml"), log=lambda *args: None)
     return {"folder": folder, "site": tree_digest(folder / "site"),
             "snapshots": tree_digest(folder / "snapshots"),
             "entries": sorted(p.name for p in folder.iterdir()),

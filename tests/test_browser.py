@@ -73,7 +73,7 @@ def test_every_page_loads_cleanly_under_a_sub_path(site, server, open_page):
 
 def test_key_pages_load_cleanly_from_file_url(site, open_page):
     page, watcher = open_page("file://")
-    issue = support.issue_page(site, support.latest_issues(site)[0]["issue_id"]).split("#")[0]
+    issue = support.issue_page(site, support.latest_issues(site)[0]["issue_id"])
     for relative in ("index.html", support.unit_page(site), issue, "search.html"):
         watcher.visit(page, (site / relative).as_uri())
         assert page.evaluate("document.styleSheets.length") >= 2, relative
@@ -119,17 +119,38 @@ def test_phone_screenshot_without_horizontal_overflow(site, server, open_page, w
     assert watcher.problems == []
 
 
-def test_permalink_lands_on_the_issue(site, server, open_page):
+def _issue_title(issue: dict) -> str:
+    from etl.site import pages
+    return " ".join(part for part in (issue["issue_id"], pages.summary(issue)) if part)
+
+
+def test_every_issue_has_its_own_page_titled_with_its_id_and_title(site, server, open_page):
     page, watcher = open_page(server, viewport=PHONE)
-    issue_id = support.latest_issues(site)[-1]["issue_id"]
-    link = support.issue_page(site, issue_id)
-    watcher.visit(page, server + link)
-    anchor = link.split("#")[1]
-    target = page.locator(f"[id='{anchor}']")
-    assert target.count() == 1
-    assert issue_id in target.inner_text()
-    top = target.evaluate("element => element.getBoundingClientRect().top")
-    assert 0 <= top < PHONE["height"], f"#{anchor} is at {top}px, not in view"
+    issues = support.latest_issues(site)
+    assert len(list((site / "issues").glob("*/*.html"))) - len(list(
+        (site / "issues").glob("*/index.html"))) == len(issues)
+    for issue in (issues[0], issues[-1]):
+        watcher.visit(page, server + support.issue_page(site, issue["issue_id"]))
+        title = _issue_title(issue)
+        assert page.title().startswith(title), page.title()
+        assert page.locator("h1").inner_text() == title
+        assert title in page.locator("[data-md-component=header-topic]").inner_text()
+        assert page.locator(f"[id='{support.bucket_link(issue['issue_id']).split('#')[1]}']").count() == 1
+    assert watcher.problems == []
+
+
+@pytest.mark.parametrize("scheme", ["http", "file"])
+def test_old_bucket_links_reach_the_issue_page(site, server, open_page, scheme):
+    base = server if scheme == "http" else site.as_uri() + "/"
+    page, watcher = open_page(server if scheme == "http" else "file://", viewport=PHONE)
+    issue = support.latest_issues(site)[-1]
+    old = support.bucket_link(issue["issue_id"])
+    watcher.visit(page, base + old)
+    page.wait_for_url("**/" + support.issue_page(site, issue["issue_id"]))
+    assert page.locator("h1").inner_text() == _issue_title(issue)
+    # Without JavaScript the bucket page is a list of links, each to an issue's own page.
+    bucket = (site / old.split("#")[0]).read_text(encoding="utf-8")
+    assert f'href="../../{support.issue_page(site, issue["issue_id"])}"' in bucket
     assert watcher.problems == []
 
 
@@ -172,9 +193,8 @@ def test_chinese_search_finds_the_issue_and_its_link_lands_on_it(site, open_page
             "#gongshi-search")[:500]
         expected.click()
         page.wait_for_load_state("load")
-        anchor = link.split("#")[1]
         assert page.url.endswith(link)
-        assert issue["issue_id"] in page.locator(f"[id='{anchor}']").inner_text()
+        assert page.locator("h1").inner_text() == _issue_title(issue)
 
         # A link such as search.html?q=... (a search form on another page) runs the search.
         watcher.visit(page, base + "search.html?q=" + issue["issue_id"].lower())
@@ -185,3 +205,99 @@ def test_chinese_search_finds_the_issue_and_its_link_lands_on_it(site, open_page
     finally:
         if server is not None:
             server.__exit__(None, None, None)
+
+
+DESKTOP = {"width": 1280, "height": 900}
+# One page of each type; the unit and issue pages are found in the built site.
+PAGE_TYPES = {"home": "index.html", "overdue": "overdue/index.html", "rework": "rework/index.html",
+              "units": "units/index.html", "search": "search.html",
+              "changes": "changes/index.html", "data": "data/index.html",
+              "methodology": "methodology/index.html", "history": "history/index.html"}
+
+
+def _page_of_type(site: Path, which: str) -> str:
+    if which == "unit":
+        return support.unit_page(site)
+    if which == "issue":
+        return support.issue_page(site, support.latest_issues(site)[0]["issue_id"])
+    return PAGE_TYPES[which]
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390", "1280"])
+@pytest.mark.parametrize("which", [*PAGE_TYPES, "unit", "issue"])
+def test_no_serious_accessibility_violations_and_a_screenshot(site, server, open_page, which,
+                                                              viewport):
+    """axe-core on every page type at phone and desktop width; the screenshots are CI artifacts."""
+    page, watcher = open_page(server, viewport=viewport)
+    relative = _page_of_type(site, which)
+    watcher.visit(page, server + relative, wait_until="networkidle")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{which}-{viewport['width']}.png"), full_page=True)
+    violations = support.axe_violations(page)
+    assert violations == [], f"{relative}:\n" + "\n".join(violations)
+    assert watcher.problems == []
+
+
+def test_every_page_has_a_meta_description(site):
+    missing = [p.relative_to(site).as_posix() for p in site.rglob("*.html")
+               if '<meta name="description" content="' not in p.read_text(encoding="utf-8")]
+    assert missing == []
+
+
+def test_404_page_works_under_any_sub_path(site, server, open_page):
+    page, watcher = open_page(server)
+    watcher.visit(page, server + "no/such/deep/page.html")
+    page.wait_for_function("document.getElementById('gs-home').href.endsWith('/some/sub/path/index.html')")
+    assert page.locator("h1").count() == 1
+    page.click("#gs-home")
+    page.wait_for_load_state("load")
+    assert page.url == server + "index.html"
+    # The only failures are the 404 itself and the script's look for the site root above it.
+    unexpected = [p for p in watcher.problems if "HTTP 404" not in p and "404" not in p]
+    assert unexpected == [], unexpected
+
+
+def test_unused_theme_files_are_not_shipped(site):
+    assert not (site / "assets" / "javascripts" / "lunr").exists()
+    assert not (site / "assets" / "javascripts" / "workers").exists()
+    assert list(site.rglob("*.map")) == []
+
+
+def test_header_search_box_runs_the_search(site, server, open_page):
+    page, watcher = open_page(server, viewport=DESKTOP)
+    issue = support.latest_issues(site)[0]
+    watcher.visit(page, server + support.unit_page(site))
+    page.fill("#gs-header-q", issue["issue_id"])
+    page.press("#gs-header-q", "Enter")
+    page.wait_for_selector("#gongshi-search[data-state=done]")
+    assert page.locator(".gs-search-results a").first.inner_text() == issue["issue_id"]
+    assert watcher.problems == []
+
+
+ONE_LINE = """() => [...document.querySelectorAll('.gs-nowrap, time')].filter(cell => {
+    const range = document.createRange(); range.selectNodeContents(cell);
+    const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+    return lines.size > 1; }).map(cell => cell.textContent)"""
+
+
+def test_overdue_list_names_the_unit_explains_rework_and_keeps_dates_whole(site, server, open_page):
+    page, watcher = open_page(server, viewport=PHONE, is_mobile=True)
+    watcher.visit(page, server + "overdue/index.html")
+    headings = page.locator("table.gs-issues th").all_inner_texts()
+    assert "责任单位" in headings
+    assert page.locator("td.gs-nowrap").count() > 0
+    assert page.evaluate(ONE_LINE) == []
+    if page.locator("td.gs-nowrap", has_text="返工").count():
+        assert "返工" in page.locator(".gs-note").inner_text()
+    assert watcher.problems == []
+
+
+def test_changes_tables_become_cards_on_a_phone(site, server, open_page):
+    page, watcher = open_page(server, viewport=PHONE, is_mobile=True)
+    watcher.visit(page, server + "changes/index.html")
+    tables = page.locator("table.gs-changes")
+    assert tables.count() > 0
+    assert tables.first.locator("thead").evaluate("head => getComputedStyle(head).display") == "none"
+    assert tables.first.locator("tr").nth(1).evaluate("row => getComputedStyle(row).display") == "block"
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 2
+    assert watcher.problems == []

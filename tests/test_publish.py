@@ -14,6 +14,8 @@ import pytest
 import yaml
 
 from etl import cli
+
+from etl import pipeline
 from etl.ledger import manifests
 from etl.demo import synth
 from etl.config import load_config
@@ -42,7 +44,7 @@ def campaign(tmp_path) -> Path:
 
 
 def publish(config_path: Path, **kwargs) -> Path:
-    return cli.publish(load_config(config_path, **kwargs), log=lambda *a: None)
+    return pipeline.publish(load_config(config_path, **kwargs), log=lambda *a: None)
 
 
 def test_publish_then_verify(campaign):
@@ -137,7 +139,7 @@ def test_verify_catches_a_forged_head_snapshot_with_consistent_hashes(campaign):
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=1) + "\n",
                              encoding="utf-8")
     with pytest.raises(VerifyFailed) as caught:
-        cli.verify_site(site)
+        pipeline.verify_site(site)
     assert caught.value.problems == [
         f"{head / 'manifest.json'}: snapshot id mismatch: the manifest's content hashes to "
         f"{manifests.snapshot_id(manifest)}, but the snapshot is named {head.name} in folder "
@@ -150,9 +152,9 @@ def test_verify_catches_a_forged_head_snapshot_with_consistent_hashes(campaign):
 
 def test_a_second_publish_waits_for_none_and_says_so(campaign):
     config = load_config(campaign)
-    with cli._publish_lock(config):
+    with pipeline._publish_lock(config):
         with pytest.raises(EtlError, match="another publish is running"):
-            cli.publish(config, log=lambda *a: None)
+            pipeline.publish(config, log=lambda *a: None)
 
 
 def test_a_site_dir_that_is_not_a_gongshi_site_is_never_replaced(campaign):

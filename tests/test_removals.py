@@ -14,6 +14,8 @@ import pytest
 import yaml
 
 from etl import cli
+
+from etl import pipeline
 from etl.config import Removals, load_config
 from etl.demo import synth
 from etl.errors import SnapshotError
@@ -40,7 +42,7 @@ def campaign(tmp_path) -> Path:
     data["paths"] = {"work_dir": "build", "site_dir": "site", "snapshots_dir": "snapshots"}
     path = tmp_path / "gongshi.yml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    cli.publish(load_config(path), log=lambda *a: None)
+    pipeline.publish(load_config(path), log=lambda *a: None)
     return path
 
 

@@ -17,6 +17,7 @@ from snapshot_factory import span  # noqa: E402
 
 from etl import metrics, snapshot, verify  # noqa: E402
 from etl.site import figures
+from etl import pipeline
 from etl.ledger import manifests
 from etl.errors import VerifyFailed  # noqa: E402
 
@@ -376,8 +377,8 @@ def built(tmp_path_factory) -> Path:
     quiet = lambda *a: None  # noqa: E731
     earlier = cli._read_sources_from(load_config(config_path, as_of=EARLIER),
                                      root / "history" / EARLIER.isoformat())
-    cli.publish(earlier, log=quiet, snapshot_only=True)
-    return cli.publish(load_config(config_path), log=quiet)
+    pipeline.publish(earlier, log=quiet, snapshot_only=True)
+    return pipeline.publish(load_config(config_path), log=quiet)
 
 
 @pytest.fixture
@@ -388,9 +389,8 @@ def copy(built, tmp_path) -> Path:
 
 
 def _rebuild_problems(site: Path) -> list[str]:
-    from etl import cli
     with pytest.raises(VerifyFailed) as caught:
-        cli.verify_site(site, rebuild=True)
+        pipeline.verify_site(site, rebuild=True)
     return caught.value.problems
 
 
@@ -408,7 +408,7 @@ def _changed(problems: list[str], name: str) -> str:
 
 def test_a_published_site_rebuilds_to_the_same_bytes(copy):
     from etl import cli
-    assert cli.verify_site(copy, rebuild=True) == []  # same machine: no environment notes
+    assert pipeline.verify_site(copy, rebuild=True) == []  # same machine: no environment notes
     assert cli.main(["verify", str(copy)]) == 0
 
 
@@ -487,21 +487,19 @@ def test_json_that_disagrees_with_the_csv_is_caught(copy):
 
 def test_a_head_without_a_build_record_cannot_be_rebuilt(copy):
     """As for a snapshot made before Gongshi recorded its builds."""
-    from etl import cli
     head = _snapshots(copy)[-1]
     (head / "build.json").unlink()
     problems: list[str] = []
-    assert verify.check_rebuild(copy, _snapshots(copy), cli.rebuild_site, problems) == []
+    assert verify.check_rebuild(copy, _snapshots(copy), pipeline.rebuild_site, problems) == []
     assert len(problems) == 1, problems
     assert problems[0].startswith(f"{head / 'build.json'}: missing, so the site cannot be rebuilt")
     assert "--no-rebuild" in problems[0]
 
 
 def test_another_environment_is_named_beside_the_differences(copy, monkeypatch):
-    from etl import cli
     from etl.ledger import build_record
     monkeypatch.setattr(build_record, "packages_hash", lambda packages=None: "f" * 64)
-    notes = cli.verify_site(copy, rebuild=True)  # nothing differs: a note, not a failure
+    notes = pipeline.verify_site(copy, rebuild=True)  # nothing differs: a note, not a failure
     assert len(notes) == 1 and "installed packages differ" in notes[0]
     (copy / "about.html").unlink()
     problems = _rebuild_problems(copy)

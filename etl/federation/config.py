@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from etl import config_load
-from etl.config import LANGUAGES, HttpOptions, internal, option, source_date
+from etl.config import LANGUAGES, HttpOptions, internal, option, WithPaths
 from etl.errors import ConfigError
 
 
@@ -46,7 +46,7 @@ class ProvincePaths:
 
 
 @dataclass(frozen=True)
-class Province:
+class Province(WithPaths):
     """The whole validated province config, frozen; paths are absolute."""
 
     path: Path = internal(Path("province.yml"))
@@ -71,22 +71,6 @@ class Province:
                                "retries, the size limit of one file)")
     paths: ProvincePaths = option(ProvincePaths(), "where federating writes")
 
-    @property
-    def base_dir(self) -> Path:
-        return self.path.parent
-
-    @property
-    def work_dir(self) -> Path:
-        return self.paths.work_dir
-
-    @property
-    def site_dir(self) -> Path:
-        return self.paths.site_dir
-
-    @property
-    def snapshots_dir(self) -> Path:
-        return self.paths.snapshots_dir
-
     def replace(self, **changes) -> Province:
         return dataclasses.replace(self, **changes)
 
@@ -94,26 +78,13 @@ class Province:
 def load(path: str | os.PathLike, *, as_of: dt.date | None = None) -> Province:
     """Read and validate a province config; ConfigError lists every problem found."""
     config_path = Path(path).resolve()
-    data = config_load._read_yaml(config_path)
-    if as_of is not None:
-        data["as_of"] = as_of
-    elif data.get("as_of") is None:
-        data["as_of"] = source_date()
-    reader = config_load._Reader(config_path.parent)
-    province = dataclasses.replace(reader.section(Province, data, ""), path=config_path)
-    problems = reader.problems
+    province, problems = config_load.read_config(Province, config_path, as_of=as_of)
     _check_members(province.members, problems)
     if province.site_url and not province.site_url.startswith(("http://", "https://")):
         problems.append(f"site_url: {province.site_url!r} must start with http:// or https://")
-    kept = {"the config's folder": province.base_dir,
-            "paths.snapshots_dir": province.snapshots_dir}
-    kept.update({f"members: {m.name}": m.path for m in province.members if m.path})
-    for key in ("site_dir", "work_dir"):
-        folder = getattr(province, key)
-        for what, other in kept.items():
-            if folder == other or folder in other.parents:
-                problems.append(f"paths.{key}: {folder} would hold {what} ({other}); federating "
-                                "replaces or clears it, so give it a folder of its own")
+    config_load.check_folders(province, {f"members: {m.name}": m.path
+                                         for m in province.members if m.path},
+                              "federating", problems)
     if problems:
         raise ConfigError(problems, path=str(config_path))
     return province

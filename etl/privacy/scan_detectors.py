@@ -55,6 +55,8 @@ _MACHINE = [
     # Group slugs (etl.privacy.safepath.slug: "u-1947129e") and hex literals in scripts.
     re.compile(r"(?<![0-9A-Za-z])[a-z]-[0-9a-f]{8}(?![0-9A-Za-z])"),
     re.compile(r"(?<![0-9A-Za-z])0x[0-9a-fA-F]+(?![0-9A-Za-z])"),
+    # CSS colours "#0000009e" in styles and SVG: a # and 3, 4, 6 or 8 hex digits.
+    re.compile(r"(?<![&0-9A-Za-z])#(?:[0-9a-fA-F]{8}|[0-9a-fA-F]{6}|[0-9a-fA-F]{3,4})(?![0-9A-Za-z])"),
     # Subresource-integrity and base64 digests: "sha384-oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K...".
     re.compile(r"sha(?:256|384|512)[-:][A-Za-z0-9+/=_-]{20,}"),
     # SVG geometry: coordinates, sizes and transforms are numbers a chart library wrote.

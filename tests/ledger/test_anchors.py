@@ -164,9 +164,9 @@ def _tree(folder: Path) -> dict[str, str]:
 @pytest.mark.slow
 def test_a_publish_on_a_forged_chain_fails_and_changes_nothing(campaign):
     quiet = {"log": lambda *a: None}
-    cli.publish(load_config(campaign), **quiet)
+    pipeline.publish(load_config(campaign), **quiet)
     # A second publication: a stricter threshold makes other figures, so a new snapshot.
-    site = cli.publish(load_config(campaign).replace(satisfaction_threshold=90), **quiet)
+    site = pipeline.publish(load_config(campaign).replace(satisfaction_threshold=90), **quiet)
     snapshots = campaign.parent / "snapshots"
     real = [p.name for p in chain(snapshots)]
     assert cli.main(["verify", str(site), "--no-rebuild", "--known-head", real[-1]]) == 0
@@ -176,12 +176,12 @@ def test_a_publish_on_a_forged_chain_fails_and_changes_nothing(campaign):
     shutil.rmtree(snapshots / real[-1])
     config = load_config(campaign).replace(satisfaction_threshold=95)
     for stage in pipeline.through("snapshot"):
-        cli.run_stage(stage.name, config, log=lambda *a: None)
+        pipeline.run_stage(stage.name, config, log=lambda *a: None)
     snapshot.commit(config)
     forged = [p.name for p in chain(snapshots)]
     assert forged[0] == real[0] and forged[-1] != real[-1]
     before = _tree(site)
     with pytest.raises(SnapshotError, match=f"does not contain {real[-1]}"):
-        cli.publish(load_config(campaign).replace(satisfaction_threshold=90), **quiet)
+        pipeline.publish(load_config(campaign).replace(satisfaction_threshold=90), **quiet)
     assert _tree(site) == before
     assert cli.main(["publish", "--config", str(campaign)]) != 0

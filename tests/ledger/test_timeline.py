@@ -163,6 +163,8 @@ def test_issue_pages_show_the_timeline_under_each_issue(tmp_path):
     import yaml
 
     from etl import cli
+
+    from etl import pipeline
     from etl.config import load_config
     from etl.demo import synth
     from etl.ledger.manifests import chain
@@ -181,7 +183,7 @@ def test_issue_pages_show_the_timeline_under_each_issue(tmp_path):
         assert cli.main(["publish", "--config", str(config_path), "--snapshot-only",
                          "--sources-from", str(tmp_path / "history" / day.isoformat()),
                          "--as-of", day.isoformat()]) == 0
-    cli.publish(load_config(config_path), log=lambda *a: None)
+    pipeline.publish(load_config(config_path), log=lambda *a: None)
 
     entries = timeline.timelines(chain(tmp_path / "snapshots"))
     changed = sorted(i for i, e in entries.items() if any(x["field"] == "status" for x in e["events"]))

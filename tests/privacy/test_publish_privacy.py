@@ -14,7 +14,8 @@ import openpyxl
 import pytest
 import yaml
 
-from etl import cli
+
+from etl import pipeline
 from etl.config import load_config
 from etl.demo import synth
 from etl.privacy import review, scan
@@ -67,7 +68,7 @@ def published(tmp_path_factory):
     (folder / "gongshi.yml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     log: list[str] = []
     config = load_config(folder / "gongshi.yml")
-    cli.publish(config, log=lambda *args: log.append(" ".join(map(str, args))))
+    pipeline.publish(config, log=lambda *args: log.append(" ".join(map(str, args))))
     return {"folder": folder, "config": config, "log": log}
 
 

@@ -213,3 +213,10 @@ def test_known_personal_names_are_found_but_never_printed(tmp_path):
     assert "search/shard-00.js line 1: personal name from a complainant or contact column" in str(
         error.value)
     assert "欧阳" not in str(error.value)
+
+
+def test_css_colours_are_machine_text_but_a_number_after_a_hash_is_not(tmp_path):
+    _write(tmp_path, "assets/site.css", ".a { color: #0000009e; background: #1565c0; }")
+    _write(tmp_path, "a.html", "<p>编号#13800138000</p>")
+    hits = scan.scan_site(tmp_path)
+    assert [(h.file, h.kind) for h in hits] == [("a.html", "possible mobile number")]

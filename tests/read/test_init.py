@@ -13,6 +13,8 @@ import pytest
 import yaml
 
 from etl import cli, extract, validate
+
+from etl import pipeline
 from etl.config import load_config
 from etl.errors import EtlError, LeakFound
 from etl.read import guess, init_config
@@ -36,7 +38,7 @@ def written(path: Path) -> dict:
 
 def publish(config_path: Path):
     config = load_config(config_path)
-    cli.publish(config, log=lambda *_: None)
+    pipeline.publish(config, log=lambda *_: None)
     (snapshot,) = [folder for folder in config.snapshots_dir.iterdir()
                    if (folder / "manifest.json").is_file()]
     return json.loads((snapshot / "manifest.json").read_text(encoding="utf-8"))
