@@ -63,7 +63,8 @@ system-deps: ## Install Debian packages: chromium, a CJK font, minisign, node, P
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing; fi
 
-test-browser: system-deps publish ## Build the demo, then run the real-browser tests in headless chromium
+test-browser: system-deps publish ## Build the demo, then run the real-browser tests in headless chromium (axe-core from tests/browser/package-lock.json)
+	cd tests/browser && npm ci --no-audit --no-fund --silent
 	GONGSHI_TEST_SITE=$(CURDIR)/site $(PY) -m pytest -q -m browser tests
 
 BENCH_SIZES ?= 1000,11500,100000

@@ -18,7 +18,7 @@ from etl.ledger import history as past_data
 from etl import schema
 from etl.ledger import manifests
 from etl.errors import EtlError
-from etl.ledger import claims as claim_check, replies, scorecards
+from etl.ledger import claims as claim_check, closures, replies, scorecards
 from etl.ledger import due_dates
 from etl.ledger.figure_rules import FINISHED, is_overdue, plain_number, ratio
 from etl.ledger.history import Issue, Opinion
@@ -100,6 +100,7 @@ def _issue_figures(issues: list[Issue], first: dict[str, dt.date], as_of: dt.dat
     shared = _status_figures(issues, on_time, as_of, deadlines_known)
     result = {f"issues.{key}": value for key, value in shared.items() if "." not in key}
     result["issues.rectified"] = shared["done"]
+    result.update(closures.figures(issues, shared))
     result["rate.completion"] = shared["rate.completion"]
     result["rate.on_time"] = shared["rate.on_time"]
     result["issues.done_on_time"], result["issues.done_with_deadline"] = on_time
@@ -264,7 +265,10 @@ def compute(issues: pd.DataFrame, feedback: pd.DataFrame, *, as_of: dt.date, thr
         "funnel": [stage for stage in (
             {"stage": "opinions", "value": flat["feedback.total"]},
             {"stage": "issues", "value": flat["issues.total"]},
-            {"stage": "rectified", "value": flat["issues.done"]}) if stage["value"] is not None],
+            {"stage": "rectified", "value": flat["issues.done"]},
+            # Shown only when some item was closed so: most lists never use these words.
+            {"stage": "closed_not_fixed", "value": flat["issues.closed_not_fixed"] or None})
+            if stage["value"] is not None],
         "series": {"burnup": due_dates.burnup(records, as_of), "snapshots": snapshots},
         "lists": {"overdue": due_lists["overdue"], "rework": rework,
                   "stale": [issue.issue_id for issue in current["stale"]],

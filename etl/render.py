@@ -79,7 +79,8 @@ def run(config) -> Path:
     site = writers.Site(config, metrics, text, environment(metrics, text, config.language), pages_dir,
                  issues, published)
 
-    search.write_index(issues, pages_dir, page_url=pages.issue_href, language=config.language)
+    search.write_index(issues, pages_dir, page_url=pages.issue_href, language=config.language,
+                       opinions=_opinion_ids(work / "tables" / "feedback.csv"))
     nav = []
     for page in writers.PAGES:
         entries = page.write(site) if page.write else None
@@ -89,6 +90,18 @@ def run(config) -> Path:
     copy_content(config.language, pages_dir)
     _write_mkdocs_config(site, docs, nav)
     return docs
+
+
+def _opinion_ids(path: Path) -> dict[str, list[str]]:
+    """Issue id -> the published ids of the opinions gathered into it, for the search index."""
+    if not path.is_file() or not {"feedback_id", "issue_id"} <= set(tables.read_header(path)):
+        return {}
+    frame = tables.read_table(path, "feedback")
+    found: dict[str, list[str]] = {}
+    for opinion, issue in zip(frame["feedback_id"].tolist(), frame["issue_id"].tolist()):
+        if isinstance(issue, str) and issue and isinstance(opinion, str) and opinion:
+            found.setdefault(issue, []).append(opinion)
+    return found
 
 
 def _write_mkdocs_config(site: writers.Site, docs: Path, nav: list[dict]) -> None:

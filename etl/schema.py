@@ -9,7 +9,11 @@ from pathlib import Path
 
 from etl.errors import MetricsShapeError
 
-STATUSES = ("open", "in_progress", "done", "long_term", "rework")
+# The four closures that are not fixes end an item without rectifying it: 解释说明 (explained,
+# not feasible now), 不予采纳 (not adopted, with the reason in 完成情况), 合并 (merged into the
+# issue named in merged_into) and 移交 (transferred elsewhere). Counted apart, never as done.
+CLOSURES = ("explained", "not_adopted", "merged", "transferred")
+STATUSES = ("open", "in_progress", "done", "long_term", "rework", *CLOSURES)
 
 @dataclass(frozen=True)
 class Field:
@@ -35,6 +39,7 @@ ISSUE_FIELDS: tuple[Field, ...] = (
     Field("channel", "string"),
     Field("feedback_count", "integer"),
     Field("identified_on", "date"),
+    Field("immediate", "boolean"),
     Field("measures", "string"),
     Field("target", "string"),
     Field("deadline", "date"),
@@ -42,6 +47,7 @@ ISSUE_FIELDS: tuple[Field, ...] = (
     Field("status", "string", required=True),
     Field("completed_on", "date"),
     Field("result", "string"),
+    Field("merged_into", "string"),
     Field("satisfaction", "number"),
     Field("reply", "string"),
     Field("replied_on", "date"),
@@ -86,6 +92,8 @@ DEFAULT_COLUMNS: dict[str, dict[str, str]] = {
         "channel": "channel",
         "意见条数": "feedback_count", "意見條數": "feedback_count", "feedback_count": "feedback_count",
         "梳理日期": "identified_on", "列入清单日期": "identified_on", "identified_on": "identified_on",
+        "立行立改": "immediate", "是否立行立改": "immediate", "立行立改事项": "immediate",
+        "immediate": "immediate",
         "整改措施": "measures", "整改措施内容": "measures", "measures": "measures",
         "整改目标": "target", "整改目標": "target", "target": "target",
         "整改时限": "deadline", "整改時限": "deadline", "完成时限": "deadline", "完成時限": "deadline",
@@ -95,6 +103,8 @@ DEFAULT_COLUMNS: dict[str, dict[str, str]] = {
         "status": "status",
         "完成时间": "completed_on", "完成時間": "completed_on", "completed_on": "completed_on",
         "完成情况": "result", "完成情況": "result", "result": "result",
+        "合并至": "merged_into", "合併至": "merged_into", "并入问题编号": "merged_into",
+        "併入問題編號": "merged_into", "合并到": "merged_into", "merged_into": "merged_into",
         "满意度": "satisfaction", "滿意度": "satisfaction", "满意度测评": "satisfaction",
         "滿意度測評": "satisfaction",
         "satisfaction": "satisfaction",
@@ -130,8 +140,16 @@ DEFAULT_STATUS_WORDS: dict[str, str] = {
     "持續整改": "long_term",
     "未启动": "open", "未啟動": "open", "未开始": "open", "未開始": "open", "待整改": "open",
     "返工": "rework", "重新整改": "rework",
+    "解释说明": "explained", "解釋說明": "explained", "已解释说明": "explained",
+    "暂不具备条件": "explained", "暫不具備條件": "explained",
+    "不予采纳": "not_adopted", "不予採納": "not_adopted", "未予采纳": "not_adopted",
+    "合并": "merged", "合併": "merged", "合并办理": "merged", "合併辦理": "merged",
+    "已合并": "merged",
+    "移交": "transferred", "已移交": "transferred", "移交办理": "transferred",
+    "移交辦理": "transferred", "转办": "transferred", "轉辦": "transferred",
     "open": "open", "in_progress": "in_progress", "done": "done", "long_term": "long_term",
-    "rework": "rework",
+    "rework": "rework", "explained": "explained", "not_adopted": "not_adopted",
+    "merged": "merged", "transferred": "transferred",
     # English words of Open311 (open/closed) and 311 CSV exports (NYC's Status column).
     "closed": "done", "in progress": "in_progress", "inprogress": "in_progress",
     "pending": "in_progress", "assigned": "in_progress", "started": "in_progress",

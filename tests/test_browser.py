@@ -301,3 +301,69 @@ def test_changes_tables_become_cards_on_a_phone(site, server, open_page):
     assert tables.first.locator("tr").nth(1).evaluate("row => getComputedStyle(row).display") == "block"
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 2
     assert watcher.problems == []
+
+
+# Every text of a chart inside its SVG's viewBox, measured by the browser's own layout.
+TEXT_OUTSIDE = """() => { const svg = document.querySelector('svg');
+  const box = svg.getBoundingClientRect();
+  return [...svg.querySelectorAll('text')].map(node => [node.textContent, node.getBoundingClientRect()])
+    .filter(([, b]) => b.width && (b.left < box.left - 0.5 || b.top < box.top - 0.5 ||
+                                   b.right > box.right + 0.5 || b.bottom > box.bottom + 0.5))
+    .map(([text, b]) => `${text}: ${b.left.toFixed(1)},${b.top.toFixed(1)} to ${b.right.toFixed(1)},${b.bottom.toFixed(1)} of ${box.width}x${box.height}`); }"""
+
+
+def test_group_pages_have_charts_whose_text_stays_inside_each_svg(site, server, open_page):
+    page, watcher = open_page(server)
+    unit = support.unit_page(site)
+    watcher.visit(page, server + unit)
+    figures = page.locator("figure.gs-chart img")
+    assert figures.count() == 2, "a unit page has a status chart and a progress chart"
+    assert all(alt for alt in figures.evaluate_all("imgs => imgs.map(i => i.alt)"))
+    assert page.locator("details table").count() == 2  # each chart's numbers
+    charts = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.svg")
+                    if not p.relative_to(site).as_posix().startswith("data/"))
+    kinds = {c.split("/")[0] for c in charts}
+    assert {"charts", "units", "areas", "categories"} <= kinds, kinds
+    sample = [c for c in charts if not c.startswith(("units/", "areas/", "categories/"))]
+    sample += [c for c in charts if c.startswith(("units/", "areas/", "categories/"))][::7]
+    outside = {}
+    for chart in sample:
+        watcher.visit(page, server + chart)
+        if found := page.evaluate(TEXT_OUTSIDE):
+            outside[chart] = found
+    assert outside == {}
+    assert watcher.problems == []
+
+
+FIRST_VISIT_BUDGET = 100 * 1024  # compressed, theme included
+LATER_PAGE_BUDGET = 20 * 1024    # compressed, what a page adds to a cache holding the theme
+
+
+def _compressed(site: Path, server: str, urls: list[str], skip=()) -> dict[str, int]:
+    """gzip -9 size of each distinct site file the page requested, theme files too."""
+    import gzip
+    import urllib.parse
+    sizes = {}
+    for url in dict.fromkeys(urls):
+        relative = urllib.parse.unquote(urllib.parse.urlsplit(url).path)[
+            len(urllib.parse.urlsplit(server).path):] or "index.html"
+        path = site / relative
+        if url.startswith(server) and path.is_file() and relative not in skip:
+            sizes[relative] = len(gzip.compress(path.read_bytes(), 9, mtime=0))
+    return sizes
+
+
+def test_first_visit_and_a_later_page_stay_within_their_compressed_budgets(site, server, open_page):
+    page, watcher = open_page(server, viewport=PHONE, is_mobile=True)
+    watcher.visit(page, server + "index.html", wait_until="networkidle")
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.wait_for_load_state("networkidle")
+    first = _compressed(site, server, watcher.urls)
+    print(f"\nfirst visit to home: {sum(first.values())} bytes compressed: {sorted(first.items())}")
+    assert sum(first.values()) <= FIRST_VISIT_BUDGET, first
+    watcher.urls.clear()
+    watcher.visit(page, server + support.unit_page(site), wait_until="networkidle")
+    later = _compressed(site, server, watcher.urls, skip=set(first))
+    print(f"later page: {sum(later.values())} bytes compressed: {sorted(later.items())}")
+    assert sum(later.values()) <= LATER_PAGE_BUDGET, later
+    assert watcher.problems == []

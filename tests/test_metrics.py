@@ -18,6 +18,7 @@ from etl.ledger import history
 from etl.ledger import manifests
 from etl.ledger import tables
 from etl.errors import EtlError
+from etl.ledger.figure_rules import FINISHED
 from etl.privacy.safepath import slug
 
 AS_OF = dt.date(2026, 11, 20)
@@ -170,6 +171,7 @@ def test_case_groups(case):
     assert by_name["住建局"]["slug"] == slug("unit", "住建局")
     assert by_name["住建局"]["figures"] == {
         "total": 3, "open": 1, "in_progress": 0, "done": 2, "long_term": 0, "rework": 0,
+        "explained": 0, "not_adopted": 0, "merged": 0, "transferred": 0,
         "overdue": 0, "rate.completion": 2 / 3, "rate.on_time": 0.5,
         # Scores 90 and 80, both satisfied; no opinion names a unit.
         "rate.satisfaction": 1.0, "feedback.total": 0, "feedback.replied": 0, "rate.reply": None,
@@ -210,9 +212,13 @@ def test_case_burnup(case):
 def test_case_snapshot_series(case):
     snapshots = case["series"]["snapshots"]
     assert snapshots[0] == {"snapshot_id": "2026-08-01-aaaaaaaa", "as_of": "2026-08-01", "open": 2,
-                            "in_progress": 3, "done": 0, "long_term": 0, "rework": 0, "total": 5}
+                            "in_progress": 3, "done": 0, "long_term": 0, "rework": 0,
+                            "explained": 0, "not_adopted": 0, "merged": 0, "transferred": 0,
+                            "total": 5}
     assert snapshots[-1] == {"snapshot_id": None, "as_of": "2026-11-20", "open": 2,
-                             "in_progress": 2, "done": 3, "long_term": 1, "rework": 1, "total": 9}
+                             "in_progress": 2, "done": 3, "long_term": 1, "rework": 1,
+                             "explained": 0, "not_adopted": 0, "merged": 0, "transferred": 0,
+                             "total": 9}
 
 
 def test_case_claims(case):
@@ -457,6 +463,14 @@ def test_invariants(campaign):
             assert 0 <= value <= 1, key
     assert f["issues.total"] == len(rows) == sum(f[f"issues.{s}"] for s in schema.STATUSES)
     assert f["issues.done"] <= f["issues.total"]
+    # Closures that are not fixes are counted apart: never in done, never overdue or stale.
+    assert f["issues.closed_not_fixed"] == sum(f[f"issues.{s}"] for s in schema.CLOSURES)
+    assert f["issues.done"] + f["issues.closed_not_fixed"] <= f["issues.total"]
+    closed = {r["issue_id"] for r in rows if r["status"] in schema.CLOSURES}
+    assert not closed & set(result["lists"]["overdue"])
+    stages = {stage["stage"]: stage["value"] for stage in result["funnel"]}
+    assert stages.get("closed_not_fixed") == (len(closed) or None)
+    assert stages["rectified"] == f["issues.done"]
     assert f["feedback.total"] == (len(opinions) if opinions else None)
     if opinions and any(row["replied"] is not None for row in opinions):
         assert f["feedback.replied"] <= f["feedback.total"]
@@ -471,7 +485,7 @@ def test_invariants(campaign):
                 assert f[f"{kind}.{group['slug']}.{key}"] == value
     assert sum(g["figures"]["feedback.total"] or 0
                for g in result["groups"]["channel"]) == len(opinions)
-    pending = sum(row["status"] not in ("done", "long_term") for row in rows)
+    pending = sum(row["status"] not in FINISHED for row in rows)
     buckets = [f[f"deadline.{n}"] for n in ("overdue", "within_10", "within_20", "later", "none")]
     assert sum(bucket or 0 for bucket in buckets) == pending
     if not any(row["deadline"] is not None for row in rows):  # no deadlines: unknown, not 0
@@ -481,7 +495,7 @@ def test_invariants(campaign):
         assert len(result["lists"]["due_10"]) == f["deadline.within_10"]
         assert len(result["lists"]["due_20"]) == f["deadline.within_20"]
     assert set(result["lists"]["stale"]) <= {r["issue_id"] for r in rows
-                                              if r["status"] not in ("done", "long_term")}
+                                              if r["status"] not in FINISHED}
     assert f["issues.done_with_deadline"] <= f["issues.done"]
     if any(row["completed_on"] is not None for row in rows):
         assert f["issues.done_on_time"] <= f["issues.done_with_deadline"]
@@ -820,3 +834,52 @@ def test_a_claim_is_checked_against_the_snapshot_of_its_date():
     ]
     assert result["claims"][0]["checked_snapshot"] == "2026-10-31-b"
     assert result["figures"]["claim.6.claimed"] == 3000
+
+
+def test_closures_that_are_not_fixes_are_counted_apart_and_shown_in_the_funnel():
+    rows = [dict(issue_id="1", status="done", deadline=D(2026, 6, 30), completed_on=D(2026, 6, 1)),
+            dict(issue_id="2", status="explained", deadline=D(2026, 6, 30)),
+            dict(issue_id="3", status="not_adopted", deadline=D(2026, 6, 30)),
+            dict(issue_id="4", status="merged", deadline=D(2026, 6, 30)),
+            dict(issue_id="5", status="merged", deadline=D(2026, 6, 30)),
+            dict(issue_id="6", status="transferred"),
+            dict(issue_id="7", status="open", deadline=D(2026, 6, 30))]
+    result = compute(rows)
+    f = result["figures"]
+    assert (f["issues.explained"], f["issues.not_adopted"], f["issues.merged"],
+            f["issues.transferred"], f["issues.closed_not_fixed"]) == (1, 1, 2, 1, 5)
+    # Never rectified: done, the completion rate and the rectified funnel stage count item 1 only.
+    assert f["issues.done"] == f["issues.rectified"] == 1 and f["rate.completion"] == 1 / 7
+    # Closed, so never overdue and no deadline bucket: only item 7 is overdue.
+    assert f["issues.overdue"] == 1 and result["lists"]["overdue"] == ["7"]
+    assert f["deadline.none"] == 0
+    assert result["funnel"][-2:] == [{"stage": "rectified", "value": 1},
+                                     {"stage": "closed_not_fixed", "value": 5}]
+    [unit] = result["groups"]["unit"]
+    assert unit["figures"]["merged"] == 2 and unit["figures"]["done"] == 1
+
+
+def test_closure_status_words_map_to_their_codes():
+    words = {schema.status_key(word): status for word, status in schema.DEFAULT_STATUS_WORDS.items()}
+    assert [words[schema.status_key(w)] for w in ("解释说明", "不予采纳", "合并办理", "移交", "合併")] \
+        == ["explained", "not_adopted", "merged", "transferred", "merged"]
+    assert set(schema.CLOSURES) <= set(schema.DEFAULT_STATUS_WORDS.values())
+    assert all(figures.DEFINITIONS[f"issues.{s}"] and figures.LABELS_EN[f"issues.{s}"]
+               for s in (*schema.CLOSURES, "closed_not_fixed"))
+
+
+def test_immediate_fixes_are_counted_apart_and_unknown_without_the_column():
+    rows = [dict(issue_id="1", status="done", immediate=True, completed_on=D(2026, 3, 1)),
+            dict(issue_id="2", status="in_progress", immediate=True),
+            dict(issue_id="3", status="done", immediate=False, completed_on=D(2026, 3, 1)),
+            dict(issue_id="4", status="open")]
+    frame = issues_frame(rows)
+    frame["immediate"] = pd.array([True, True, False, None], dtype="boolean")  # as read_table
+    result = metrics.compute(frame, feedback_frame([]), as_of=AS_OF, threshold=80, stale_weeks=8,
+                             claims=[], history=[])
+    f = result["figures"]
+    assert (f["issues.immediate"], f["issues.immediate_done"]) == (2, 1)
+    # Still counted in their own status: an immediate fix is a fix, not a status of its own.
+    assert f["issues.done"] == 2 and f["issues.in_progress"] == 1
+    f = compute([dict(issue_id="1", status="done")])["figures"]
+    assert f["issues.immediate"] is None and f["issues.immediate_done"] is None

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from etl import metrics, render
-from etl.site import figures, issue_pages, pages
+from etl import metrics, render, snapshot
+from etl.site import charts, figures, issue_pages, pages, words
 from etl.privacy import safepath
 from etl.ledger import tables
 from etl.config import load_config
@@ -73,8 +73,9 @@ def make_inputs(config, changes: dict | None = None, issues: list[dict] = ISSUES
         target.mkdir(parents=True)
         (target / "issues.csv").write_bytes(tables.table_csv_bytes(pd.DataFrame(issues), "issues"))
         manifest = {"snapshot_id": snapshot_id, "as_of": snapshot_id[:10],
-                    "previous": {"snapshot_id": previous, "manifest_sha256": "0" * 64}
-                    if previous else None,
+                    # A real chain link: the feeds compare each snapshot with the one before.
+                    "previous": {"snapshot_id": previous, "manifest_sha256": snapshot.manifest_hash(
+                        config.snapshots_dir / previous)} if previous else None,
                     "files": {}, "row_counts": {"issues": 5}}
         (target / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     if changes is not None:
@@ -321,7 +322,7 @@ def test_home_unit_table_shows_each_units_own_figures_even_one_named_other(confi
     own = safepath.slug("unit", "其他")
     assert rows["其他"][0][0] == (f"unit.{own}.done", "10")
     assert [key for key, _ in rows["其他"][0]] == [f"unit.{own}.{status}" for status in
-                                                  ("done", "in_progress", "long_term", "rework", "open")]
+                                                  charts.STATUS_ORDER]
     for name, (cells,) in rows.items():
         assert all(key.startswith(f"unit.{safepath.slug('unit', name)}.") for key, _ in cells), name
     assert "（共 17 个），全部单位见：[责任单位](units/index.md)" in home
@@ -385,3 +386,55 @@ def test_claims_page_names_the_snapshot_each_claim_was_checked_against(rendered)
     page = (docs / "pages" / "claims" / "index.md").read_text(encoding="utf-8")
     # make_metrics has no history: a 10-31 claim has no snapshot of its date to be checked on.
     assert "没有该日期或更早的快照，无法核对" in page
+
+
+def test_issue_page_shows_the_immediate_flag_in_words_and_links_a_merged_issue():
+    issue = {"issue_id": "QH-7", "title": "路灯", "status": "merged", "immediate": True,
+             "merged_into": "QH-2"}
+    published = ["issue_id", "title", "status", "immediate", "merged_into"]
+    for language, flag, status in (("zh", "是", "合并办理"), ("en", "Yes", "Merged")):
+        detail = pages.issue_detail(issue, published, {}, language)
+        shown = {field["label"]: field for field in detail["fields"]}
+        assert shown[words.field_title("immediate", language)]["value"] == flag
+        assert shown[words.field_title("status", language)]["value"] == status
+        merged = shown[words.field_title("merged_into", language)]
+        assert merged["value"] == "QH-2" and merged["href"] == pages.issue_href("QH-2")
+
+
+def test_every_public_list_has_an_xlsx_linked_from_its_page(rendered):
+    import openpyxl
+
+    config, docs = rendered
+    pages_dir = docs / "pages"
+    unit = f"units/{safepath.slug('unit', UNITS[2])}"
+    expected = {"data": 5, "overdue": None, "rework": 1, unit: 2}
+    text = words.words("zh")
+    for folder, count in expected.items():
+        sheet = openpyxl.load_workbook(pages_dir / folder / "issues.xlsx").active
+        rows = list(sheet.iter_rows(values_only=True))
+        assert rows[0][0] == words.field_title("issue_id", "zh")
+        if count is not None:
+            assert len(rows) - 1 == count, folder
+        page = (pages_dir / folder / "index.md").read_text(encoding="utf-8")
+        assert "(issues.xlsx)" in page, folder
+    overdue = openpyxl.load_workbook(pages_dir / "overdue" / "issues.xlsx").active
+    assert [c.value for c in overdue[1]][-1] == text["days_late"]
+    assert text["download_xlsx"] in (pages_dir / "rework" / "index.md").read_text(encoding="utf-8")
+    data = html.unescape((pages_dir / "data" / "index.md").read_text(encoding="utf-8"))
+    assert text["data_formats_csv"] in data and text["data_formats_xlsx"] in data
+
+
+def test_feeds_are_written_and_linked_from_the_changes_and_group_pages(rendered):
+    from xml.etree import ElementTree
+
+    config, docs = rendered
+    pages_dir = docs / "pages"
+    unit = safepath.slug("unit", UNITS[0])
+    text = words.words("zh")
+    changes = (pages_dir / "changes" / "index.md").read_text(encoding="utf-8")
+    assert f"[{text['feed_link']}](../feeds/index.xml)" in changes
+    unit_page = (pages_dir / "units" / unit / "index.md").read_text(encoding="utf-8")
+    assert f"[{text['feed_link']}](../../feeds/units/{unit}.xml)" in unit_page
+    root = ElementTree.fromstring((pages_dir / "feeds" / "units" / f"{unit}.xml").read_bytes())
+    assert root.tag == "{http://www.w3.org/2005/Atom}feed"
+    assert len(root.findall("{http://www.w3.org/2005/Atom}entry")) >= 1

@@ -86,7 +86,8 @@ def test_datapackage_is_v2_and_frictionless_accepts_it(tmp_path):
     issues, feedback = package["resources"]
     assert issues["schema"]["primaryKey"] == ["issue_id"]
     status = next(f for f in issues["schema"]["fields"] if f["name"] == "status")
-    assert status["constraints"]["enum"] == ["open", "in_progress", "done", "long_term", "rework"]
+    assert status["constraints"]["enum"] == ["open", "in_progress", "done", "long_term", "rework",
+                                             "explained", "not_adopted", "merged", "transferred"]
     assert issues["hash"] == "sha256:" + snapshot.sha256_hex((folder / "issues.csv").read_bytes())
     assert feedback["schema"]["foreignKeys"][0]["reference"]["resource"] == "issues"
     report = frictionless.validate(str(folder / "datapackage.json"))

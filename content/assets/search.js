@@ -10,6 +10,7 @@
   var script = typeof document !== "undefined" ? document.currentScript : null;
   var root = script && script.src ? script.src.replace(/assets\/search\.js(?:[?#].*)?$/, "") : "";
   var PAGE = 20;
+  var SNIPPET = 40;  /* characters: etl.site.search.SNIPPET_LENGTH */
   var MAX_RESULTS = 500;
   var CJK_RUN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+/g;
   var ASCII_RUN = /[a-z0-9]+(?:[-_.][a-z0-9]+)*/g;
@@ -122,24 +123,37 @@
     return Object.keys(found);
   }
 
-  /* Longest-match segmentation of the query against the index vocabulary; null marks a gap. */
+  /* The query's terms: a Chinese run the index holds whole (a word or a name) is one term;
+   * a longer one is its bigrams, each required (the index holds every bigram of the text, so
+   * an issue with them all holds the run); a bigram the index lacks is null, a gap no issue
+   * fills. A lone character is a term only if the index keeps it (MEANINGFUL_SINGLE). */
   function segment(meta, query, vocabulary) {
     var terms = [];
+    /* Runs of three or more characters matched by their bigrams: each hit is checked to hold them. */
+    terms.pieces = [];
     (query.match(CJK_RUN) || []).forEach(function (run) {
-      if (run.length > meta.max_token && vocabulary[run] !== undefined) { terms.push(run); return; }
-      /* A lone unknown character is usually a particle (的, 了) the index leaves out; two or
-       * more in a row are a word the index lacks, so no issue can hold every query word. */
-      var unknown = 0;
-      for (var start = 0; start < run.length;) {
-        var length = Math.min(meta.max_token, run.length - start);
-        while (length > 0 && vocabulary[run.substr(start, length)] === undefined) length--;
-        if (length === 0) { unknown++; start++; continue; }
-        if (unknown > 1) terms.push(null);
-        unknown = 0;
-        terms.push(run.substr(start, length));
-        start += length;
+      if (vocabulary[run] !== undefined) { terms.push(run); return; }
+      if (run.length === 1) { terms.push(null); return; }
+      var absent = [];
+      for (var i = 0; i + 1 < run.length; i++) absent.push(vocabulary[run.substr(i, 2)] === undefined);
+      /* A character cut off by missing bigrams on both sides (or at an end) is usually a
+       * particle the text does not have next to the words (的, 了): it is left out. Any other
+       * missing bigram joins two words no issue has side by side: a gap. */
+      function isolated(at) { return (at === 0 || absent[at - 1]) && (at === run.length - 1 || absent[at]); }
+      var piece = "";
+      for (var start = 0; start < absent.length; start++) {
+        if (!absent[start]) {
+          terms.push(run.substr(start, 2));
+          piece = piece ? piece + run[start + 1] : run.substr(start, 2);
+        } else {
+          if (!isolated(start) && !isolated(start + 1)) terms.push(null);
+          if (piece.length > 2) terms.pieces.push(piece);
+          piece = "";
+        }
       }
-      if (unknown > 1 || unknown === run.length) terms.push(null);
+      if (piece.length > 2) terms.pieces.push(piece);
+      for (var at = 0; at < run.length; at++)
+        if (isolated(at) && vocabulary[run[at]] !== undefined) terms.push(run[at]);
     });
     (query.match(ASCII_RUN) || []).forEach(function (run) {
       if (vocabulary[run] !== undefined) { terms.push(run); return; }
@@ -198,12 +212,31 @@
           var terms = segment(meta, query, vocabulary);
           var result = rank(meta, terms, vocabulary);
           result.meta = meta;
-          result.terms = terms;
-          return result;
+          result.terms = terms.slice();
+          if (!terms.pieces.length || !result.complete) return result;
+          return confirm(meta, result, terms.pieces);
         });
     });
   }
   api.search = search;
+
+  /* Full matches found by bigrams whose text lacks a piece (菜市 and 市场 apart are no 菜市场)
+   * move down among the partial ones, so the count and the first results hold the query. */
+  function confirm(meta, result, pieces) {
+    var full = result.numbers.slice(0, result.complete);
+    return documents(meta, full).then(function (records) {
+      var holding = [], lacking = [];
+      full.forEach(function (number, index) {
+        var record = records[index];
+        var text = [(record[6] || "").replace(/\s+/g, " "), meta.units[record[2]], meta.areas[record[7]],
+                    meta.categories[record[8]]].join(" ").normalize("NFKC").toLowerCase();
+        (pieces.every(function (piece) { return text.indexOf(piece) >= 0; }) ? holding : lacking).push(number);
+      });
+      result.numbers = holding.concat(lacking, result.numbers.slice(result.complete));
+      result.complete = holding.length;
+      return result;
+    });
+  }
 
   function documents(meta, numbers) {
     var keys = map();
@@ -223,9 +256,15 @@
     return node;
   }
 
+  /* The start of the title, or of the description when there is no title: as search.py's _snippet. */
+  function snippet(text) {
+    var lines = text.split("\n"), first = lines[0] || lines[1] || "";
+    return first.length <= SNIPPET ? first : first.slice(0, SNIPPET - 1) + "\u2026";
+  }
+
   function resultItem(meta, record) {
-    /* record: [issue_id, snippet, unit number, status, bucket of its own page or page number,
-     * fragment or 0 for the usual] */
+    /* record: [issue_id, 0, unit number, status, bucket of its own page or page number,
+     * fragment or 0 for the usual, title "\n" description, area number, category number] */
     var item = element("li", "gs-search-result");
     var link = element("a", null, record[0]);
     if (typeof record[4] === "string") {
@@ -235,7 +274,7 @@
       link.setAttribute("href", root + meta.pages[record[4]] + (fragment ? "#" + fragment : ""));
     }
     item.appendChild(link);
-    item.appendChild(element("span", "gs-search-snippet", " " + record[1]));
+    item.appendChild(element("span", "gs-search-snippet", " " + snippet(record[6] || "")));
     var details = [record[2] >= 0 ? meta.units[record[2]] : "", meta.statuses[record[3]] || record[3]];
     var line = element("div", "gs-search-meta", details.filter(Boolean).join(" · "));
     line.style.fontSize = "0.85em";

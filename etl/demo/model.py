@@ -37,6 +37,11 @@ class Issue:
     words: dict
     style: int                      # how this row's dates are typed, 0..99
     feedback_count: int = 0
+    closure: str = ""               # a closure that is not a fix (schema.CLOSURES), or ""
+    closed_on: dt.date | None = None
+    closure_note: str = ""          # the reason given in 完成情况
+    merged_into: str = ""           # for a 合并 closure: the issue it joined
+    immediate: bool = False         # 立行立改: fixed at once
 
 
 @dataclass

@@ -11,10 +11,10 @@ from etl.demo.model import Campaign, Feedback, Issue  # noqa: F401  (re-exported
 from etl.demo.synth_export import (  # noqa: F401  (re-exported for tests and bench)
     FEEDBACK_FILE, FEEDBACK_HEADERS, ISSUE_HEADERS, ISSUES_FILE, issue_state, write_export)
 from etl.demo.synth_phrases import (
-    ANONYMOUS_CHANNELS, AREAS, CHANNELS, COMMUNITIES, COUNTY_WIDE, FAKE_MOBILE_PREFIXES,
-    FEEDBACK_ASKS, FEEDBACK_OPENINGS, GENERAL_MEASURES, GIVEN_NAMES, NUMBERING, RESULT_CHECKS,
-    RESULT_LEADS, ROADS, SCHOOLS, SECTOR_UNITS, SERVICES, STATUS_WORDS, STYLE_CATEGORIES, SURNAMES,
-    TEMPLATES, TOPIC_ISSUES, VILLAGES)
+    ANONYMOUS_CHANNELS, AREAS, CHANNELS, CLOSURE_NOTES, CLOSURE_WORDS, COMMUNITIES, COUNTY_WIDE,
+    FAKE_MOBILE_PREFIXES, FEEDBACK_ASKS, FEEDBACK_OPENINGS, GENERAL_MEASURES, GIVEN_NAMES,
+    NUMBERING, RESULT_CHECKS, RESULT_LEADS, ROADS, SCHOOLS, SECTOR_UNITS, SERVICES, STATUS_WORDS,
+    STYLE_CATEGORIES, SURNAMES, TEMPLATES, TOPIC_ISSUES, VILLAGES)
 
 DEFAULT_AS_OF = dt.date(2026, 11, 20)
 DEFAULT_SEED = 2026
@@ -168,6 +168,47 @@ def _extend_deadlines(rng: random.Random, issues: list[Issue], as_of: dt.date) -
         wanted -= 1
 
 
+def _close_without_fix(issues: list[Issue], seed: int, as_of: dt.date) -> None:
+    """Close a few pending items without a fix (解释说明, 不予采纳, 合并, 移交).
+
+    Its own random stream, so the rest of the campaign is the same with or without them;
+    closed within the last ~70 days, so earlier exports still show most of them as pending.
+    """
+    rng = random.Random(f"gongshi-synth-closures:{seed}:{as_of.isoformat()}:{len(issues)}")
+    wanted = max(1, round(len(issues) * 0.008))
+    candidates = [index for index, issue in enumerate(issues)
+                  if issue.completed is None and issue.deadline is not None
+                  and issue.extended_on is None and issue.identified < as_of - dt.timedelta(days=40)]
+    picked = rng.sample(candidates, min(len(candidates), wanted * len(CLOSURE_NOTES)))
+    for number, index in enumerate(picked):
+        issue = issues[index]
+        closure = list(CLOSURE_NOTES)[number % len(CLOSURE_NOTES)]
+        issue.closure = closure
+        issue.closed_on = max(issue.started + dt.timedelta(days=rng.randint(3, 20)),
+                              as_of - dt.timedelta(days=rng.randint(1, 70)))
+        issue.closed_on = min(issue.closed_on, as_of - dt.timedelta(days=1))
+        issue.closure_note = rng.choice(CLOSURE_NOTES[closure]).format(unit=issue.unit)
+        issue.words[closure] = _weighted(rng, CLOSURE_WORDS[closure])
+        if closure == "merged":  # joins an item listed before it, of the same unit where one is
+            earlier = [other for other in issues[:index] if not other.closure]
+            same = [other for other in earlier if other.unit == issue.unit] or earlier
+            issue.merged_into = rng.choice(same).issue_id if same else ""
+            if not issue.merged_into:
+                issue.closure, issue.closed_on, issue.closure_note = "", None, ""
+
+
+def _mark_immediate(issues: list[Issue], seed: int, as_of: dt.date) -> None:
+    """Flag ~4% of items 立行立改: those finished within a month of being listed, mostly.
+
+    Its own random stream, like the closures, so the rest of the campaign stays the same.
+    """
+    rng = random.Random(f"gongshi-synth-immediate:{seed}:{as_of.isoformat()}:{len(issues)}")
+    quick = [issue for issue in issues if not issue.closure and issue.completed is not None
+             and (issue.completed - issue.identified).days <= 30]
+    for issue in rng.sample(quick, min(len(quick), round(len(issues) * 0.04))):
+        issue.immediate = True
+
+
 def _make_feedback(rng: random.Random, issue: Issue | None, start: dt.date, as_of: dt.date,
                    units: list[str]) -> Feedback:
     channels = list(CHANNELS.items())
@@ -217,6 +258,8 @@ def make_campaign(issues: int = 600, feedback: int = 1300, *, seed: int = DEFAUL
         item.issue_id = f"QH-{start.year}-{number:0{width}d}"
         item.channel = _weighted(rng, list(CHANNELS.items()))
     _extend_deadlines(rng, items, as_of)
+    _close_without_fix(items, seed, as_of)
+    _mark_immediate(items, seed, as_of)
 
     linked_total = min(feedback, max(issues, round(feedback * 0.9)))
     counts = [1 if index < linked_total else 0 for index in range(issues)]

@@ -15,8 +15,8 @@ from etl.demo.synth_phrases import COUNTY
 ISSUES_FILE = "问题整改清单.xlsx"
 FEEDBACK_FILE = "意见建议台账.csv"
 ISSUE_HEADERS = ["问题编号", "问题描述", "问题类别", "乡镇街道", "责任单位", "责任人", "来源渠道",
-                 "意见条数", "梳理日期", "整改措施", "整改目标", "整改时限", "整改进展", "完成时间",
-                 "完成情况", "满意度", "答复内容", "答复日期"]
+                 "意见条数", "梳理日期", "立行立改", "整改措施", "整改目标", "整改时限", "整改进展", "完成时间",
+                 "完成情况", "合并至", "满意度", "答复内容", "答复日期"]
 FEEDBACK_HEADERS = ["意见编号", "收到日期", "来源渠道", "乡镇街道", "承办单位", "是否答复", "答复日期",
                     "归入问题编号", "意见内容", "反映人", "联系方式"]
 
@@ -30,7 +30,10 @@ def issue_state(issue: Issue, day: dt.date) -> dict | None:
         deadline = issue.first_deadline
     done = issue.completed is not None and issue.completed <= day
     scored = issue.scored_on is not None and issue.scored_on <= day
-    if done and scored and issue.rework_status:
+    closed = bool(issue.closure) and issue.closed_on <= day
+    if closed:
+        status = issue.closure
+    elif done and scored and issue.rework_status:
         status = "rework"
     elif done:
         status = "done"
@@ -46,7 +49,9 @@ def issue_state(issue: Issue, day: dt.date) -> dict | None:
     elif issue.interim_on is not None and issue.interim_on <= day:
         reply, replied_on = issue.interim_reply, issue.interim_on
     return {"status": status, "word": issue.words[status], "deadline": deadline,
-            "completed": issue.completed if done else None, "result": issue.result if done else "",
+            "completed": issue.closed_on if closed else issue.completed if done else None,
+            "result": issue.closure_note if closed else issue.result if done else "",
+            "merged_into": issue.merged_into if closed else "",
             "score": issue.score if scored else None, "reply": reply, "replied_on": replied_on}
 
 
@@ -74,8 +79,10 @@ def _issue_row(issue: Issue, state: dict, date_cell) -> list:
         score = f"{score}分"
     replied_on = state["replied_on"]
     return [issue.issue_id, issue.description, issue.category, issue.area, issue.unit, issue.owner,
-            issue.channel, issue.feedback_count, date_cell(issue.identified, 0), issue.measures,
-            issue.target, deadline_value, state["word"], completed, state["result"], score,
+            issue.channel, issue.feedback_count, date_cell(issue.identified, 0),
+            "是" if issue.immediate else None, issue.measures,
+            issue.target, deadline_value, state["word"], completed, state["result"],
+            state["merged_into"] or None, score,
             state["reply"] or None, date_cell(replied_on, 0) if replied_on else None]
 
 
@@ -103,7 +110,8 @@ def write_issues(campaign: Campaign, day: dt.date, path: Path) -> int:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("整改清单")
     last = get_column_letter(len(ISSUE_HEADERS))
-    for width, column in zip((14, 48, 10, 10, 18, 8, 14, 8, 12, 48, 32, 14, 10, 12, 30, 8, 40, 12),
+    for width, column in zip((14, 48, 10, 10, 18, 8, 14, 8, 12, 8, 48, 32, 14, 10, 12, 30, 14,
+                              8, 40, 12),
                              range(1, len(ISSUE_HEADERS) + 1)):
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.merged_cells.add(f"A1:{last}1")

@@ -108,6 +108,23 @@ GIVEN_NAMES = ("建国 建军 国强 志刚 伟 芳 秀英 敏 静 丽 强 磊 �
                "桂英 玉兰 海燕 红梅 晓东 立新 振华 文博 子涵 雨轩 浩然 思远 春生 秋菊").split()
 FAKE_MOBILE_PREFIXES = ("13800138", "13900139", "18600186", "15000150")  # well-formed, obviously fake
 
+# Closures that are not fixes: the words offices type, and the reasons they give in 完成情况.
+CLOSURE_WORDS = {
+    "explained": [("解释说明", 80), ("暂不具备条件", 20)],
+    "not_adopted": [("不予采纳", 1)],
+    "merged": [("合并办理", 70), ("合併辦理", 5), ("合并", 25)],
+    "transferred": [("移交", 60), ("已移交", 40)],
+}
+CLOSURE_NOTES = {
+    "explained": ["经实地调查，该事项需列入明年财政预算，目前暂不具备实施条件，已向反映人当面解释说明。",
+                  "涉及规划调整，需待上级审批后实施，{unit}已向群众解释说明并公开进度。"],
+    "not_adopted": ["经研究，该建议与现行政策规定不符，不予采纳，已向反映人说明理由。",
+                    "该建议涉及的事项已有统一标准，{unit}经论证不予采纳，理由已书面答复。"],
+    "merged": ["与清单中同一事项的问题合并办理，整改进展见所并入的问题。"],
+    "transferred": ["该事项属司法程序处理范围，已移交有关部门依法办理。",
+                    "不属本次作风建设整改范围，已移交12345热线转相关单位办理。"],
+}
+
 STATUS_WORDS = {  # (word, weight): the source's own words, a few in traditional characters
     "done": [("已完成", 50), ("已整改到位", 30), ("已销号", 17), ("已銷號", 3)],
     "in_progress": [("正在整改", 40), ("整改中", 36), ("序时推进", 21), ("序時推進", 3)],

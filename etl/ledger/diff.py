@@ -16,12 +16,13 @@ from etl.site import figures
 from etl.config import LANGUAGES  # noqa: F401  (the diff formats read it here)
 from etl.ledger import diff_fields, diff_format, diff_xlsx, history, tables
 from etl.errors import DiffError
+from etl.ledger.figure_rules import FINISHED
 from etl.ledger.manifests import MANIFEST, chain, read_manifest, sha256_hex
 
 TITLE_LENGTH = 40  # characters of description standing in for a missing title
 WORKBOOK = diff_xlsx.FILE_NAME
 
-CLOSED = ("done", "long_term")
+CLOSED = FINISHED  # an item back to work from any of these is a regression (figure_rules owns it)
 REOPENED = ("open", "in_progress", "rework")
 SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024

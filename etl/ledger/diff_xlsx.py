@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
-import zipfile
-from pathlib import Path
-
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font
-from openpyxl.writer.excel import ExcelWriter
 
 from etl import schema
-from etl.ledger import tables
+from etl.ledger import workbook
+from etl.ledger.workbook import EPOCH, cell_text  # noqa: F401  (cell_text: used and re-exported)
 from etl.site import figures
 from etl.site import words
 
@@ -44,13 +37,6 @@ WIDE = {"title": 48, "old": 40, "new": 40, "warning": 100, "figure": 24, "field"
 STATUS_COLUMNS = {"removed": ("status",), "added": ("status",), "status_changes": ("old", "new"),
                   "regressions": ("old", "new")}
 FILE_NAME = "changes.xlsx"  # beside changes.json in the work dir and in the site's data/
-EPOCH = dt.datetime(1980, 1, 1)  # the earliest time a zip entry can carry
-
-
-def cell_text(value) -> str:
-    """A cell's text: no characters XML forbids, and formula triggers defused as in our CSV."""
-    text = "" if value is None else str(value)
-    return tables.defuse(ILLEGAL_CHARACTERS_RE.sub(" ", text))
 
 
 def _field_title(table: str, name: str, language: str) -> str:
@@ -100,38 +86,16 @@ def _summary(result: dict, vocab: dict) -> list[list]:
 def _timestamp(result: dict) -> dt.datetime:
     """The new snapshot's date: fixed for a comparison, so reruns give the same bytes."""
     try:
-        stamp = dt.datetime.combine(dt.date.fromisoformat(str(result["new"]["as_of"])), dt.time())
-    except (KeyError, TypeError, ValueError):
+        return workbook.stamp_of(result["new"]["as_of"])
+    except (KeyError, TypeError):
         return EPOCH
-    return max(stamp, EPOCH)
-
-
-class _FixedTimeZip(zipfile.ZipFile):
-    """A zip whose entries all carry one fixed time: ZipFile stamps the clock time otherwise."""
-
-    stamp = EPOCH
-
-    def writestr(self, name, data, compress_type=None, compresslevel=None):
-        if not isinstance(name, zipfile.ZipInfo):
-            name = zipfile.ZipInfo(name, date_time=self.stamp.timetuple()[:6])
-            name.compress_type = zipfile.ZIP_DEFLATED
-            name.external_attr = 0o644 << 16
-        super().writestr(name, data, compress_type, compresslevel)
-
-    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
-        # openpyxl writes each sheet from a temporary file, which would carry its mtime.
-        with open(filename, "rb") as handle:
-            self.writestr(arcname or Path(filename).name, handle.read())
 
 
 def workbook_bytes(result: dict, language: str = "zh") -> bytes:
     """The whole comparison as .xlsx bytes: a summary sheet, then one sheet per kind of change."""
     vocab = words.section("workbook", language)
-    book = Workbook()
     stamp = _timestamp(result)
-    book.properties.created = book.properties.modified = stamp
-    book.properties.creator = "gongshi"
-    bold = Font(bold=True)
+    book = workbook.new_book(stamp)
     summary = book.active
     summary.title = vocab["summary"]
     for row in [[vocab["item"], vocab["value"]], *_summary(result, vocab)]:
@@ -144,16 +108,5 @@ def workbook_bytes(result: dict, language: str = "zh") -> bytes:
             sheet.append(_row(section, item, columns, vocab, language))
         sheets.append((sheet, tuple(WIDE.get(c, 18) for c in columns)))
     for sheet, widths in sheets:
-        sheet.freeze_panes = "A2"
-        for index, width in enumerate(widths):
-            letter = chr(ord("A") + index)
-            sheet.column_dimensions[letter].width = width
-            sheet[f"{letter}1"].font = bold
-        for row in sheet.iter_rows(min_row=2):
-            for cell in row:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-    buffer = io.BytesIO()
-    archive = _FixedTimeZip(buffer, "w", zipfile.ZIP_DEFLATED)
-    archive.stamp = stamp
-    ExcelWriter(book, archive).save()
-    return buffer.getvalue()
+        workbook.style_sheet(sheet, widths)
+    return workbook.book_bytes(book, stamp)

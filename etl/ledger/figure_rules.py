@@ -6,6 +6,8 @@ one rule; metrics.py re-exports both.
 
 from __future__ import annotations
 
+from etl.schema import CLOSURES
+
 
 def ratio(numerator: int | None, denominator: int) -> float | None:
     """A rate as a fraction 0..1; None when nothing could be counted, never a division error."""
@@ -21,8 +23,8 @@ def plain_number(value: float | int | None) -> float | int | None:
 
 
 # Statuses that owe no more work against a deadline: done; long_term items have no end date
-# to miss; the four closures that are not fixes (added with them) end an item too.
-FINISHED = ("done", "long_term")
+# to miss; the four closures that are not fixes (schema.CLOSURES) end an item too.
+FINISHED = ("done", "long_term", *CLOSURES)
 
 
 def is_overdue(status: str | None, deadline, as_of) -> bool:

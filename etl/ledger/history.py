@@ -24,6 +24,7 @@ class Issue:
     deadline: dt.date | None = None
     completed_on: dt.date | None = None
     satisfaction: float | None = None
+    immediate: bool | None = None  # 立行立改: fixed at once, on the spot
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def issue_records(frame: pd.DataFrame) -> list[Issue]:
     """Issue records from a canonical issues table; an unknown status stops the stage."""
     columns = {name: _column(frame, name) for name in (
         "issue_id", "status", "unit", "area", "category", "channel",
-        "identified_on", "deadline", "completed_on", "satisfaction")}
+        "identified_on", "deadline", "completed_on", "satisfaction", "immediate")}
     records = []
     for index in range(len(frame)):
         issue_id = text(columns["issue_id"][index])
@@ -107,6 +108,8 @@ def issue_records(frame: pd.DataFrame) -> list[Issue]:
             deadline=date(columns["deadline"][index]),
             completed_on=date(columns["completed_on"][index]),
             satisfaction=number(columns["satisfaction"][index]),
+            immediate=None if _missing(columns["immediate"][index])
+            else bool(columns["immediate"][index]),
         ))
     return records
 

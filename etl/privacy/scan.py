@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import brotli
+
 from etl import schema
 from etl.errors import LeakFound
 from etl.privacy.scan_detectors import Knowledge, Suspect, find_suspects
@@ -57,15 +59,33 @@ def _is_theme_asset(relative: str) -> bool:
     return any(fnmatch.fnmatchcase(relative, pattern) for pattern in THEME_ASSET_GLOBS)
 
 
+def _decompressed(path: Path) -> bytes | None:
+    """The file's bytes, a .gz or .br decompressed (compressed text is still published text);
+    None when it does not decompress."""
+    data = path.read_bytes()
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".gz":
+            return gzip.decompress(data)
+        if suffix == ".br":
+            return brotli.decompress(data)
+    except (OSError, EOFError, brotli.error):
+        return None
+    return data
+
+
+def _copy_of_sibling(path: Path) -> bool:
+    """A precompressed copy (config precompress) of the file beside it, which is scanned itself."""
+    sibling = path.with_suffix("")
+    return (path.suffix.lower() in (".gz", ".br") and sibling.is_file()
+            and _decompressed(path) == sibling.read_bytes())
+
+
 def _read_text(path: Path) -> str | None:
     """The file as text, or None when it is binary."""
-    data = path.read_bytes()
-    if path.suffix.lower() == ".gz":
-        # sitemap.xml.gz and friends: compressed text is still published text.
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError):
-            return None
+    data = _decompressed(path)
+    if data is None:
+        return None
     if b"\x00" in data[:_SNIFF_BYTES]:
         return None
     return data.decode("utf-8", errors="replace")
@@ -192,6 +212,8 @@ def scan_site(site_dir: Path, *, skip: tuple[str, ...] = (), known_ids: frozense
         if path.suffix.lower() in BINARY_SUFFIXES or _is_theme_asset(relative):
             continue
         if any(fnmatch.fnmatchcase(relative, pattern) for pattern in skip):
+            continue
+        if _copy_of_sibling(path):
             continue
         hits += scan_file(path, relative, knowledge)
     return hits

@@ -29,10 +29,13 @@ LINE_HEIGHT = 15
 LABEL_WIDTH = 8 * FONT_SIZE
 LABEL_LINES = 2
 ELLIPSIS = "…"
-STATUS_ORDER = ("done", "in_progress", "long_term", "rework", "open")
+STATUS_ORDER = ("done", "in_progress", "long_term", "rework", "open",
+                "explained", "not_adopted", "merged", "transferred")
+# The closures that are not fixes take muted browns and purples, far from done's green.
 STATUS_COLORS = {
     "done": "#2e7d32", "in_progress": "#1565c0", "long_term": "#00838f",
-    "rework": "#c62828", "open": "#9e9e9e",
+    "rework": "#c62828", "open": "#9e9e9e", "explained": "#8d6e63", "not_adopted": "#6d4c41",
+    "merged": "#7e57c2", "transferred": "#ad1457",
 }
 DEFAULT_TEXT = words.chart_text("zh")
 # Every text part names the font and size outright, and titles are not bold: the pinned font

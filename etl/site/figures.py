@@ -19,8 +19,8 @@ HEADLINE_KEYS = (
 
 # Figures every group (unit, area, category, channel) carries; channels add CHANNEL_EXTRA_KEYS.
 GROUP_KEYS = (
-    "total", "open", "in_progress", "done", "long_term", "rework", "overdue",
-    "rate.completion", "rate.on_time",
+    "total", "open", "in_progress", "done", "long_term", "rework", "explained", "not_adopted",
+    "merged", "transferred", "overdue", "rate.completion", "rate.on_time",
 )
 CHANNEL_EXTRA_KEYS = ("feedback.total", "feedback.replied", "rate.reply")
 GROUP_KINDS = ("unit", "area", "category", "channel")

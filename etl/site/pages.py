@@ -42,6 +42,8 @@ def display(name: str, value, language: str = "zh") -> str:
         return ""
     if name == "status":
         return words.status_labels(language).get(value, value)
+    if isinstance(value, bool):  # a yes/no field (立行立改) in words, never True/False
+        return words.section("workbook", language)["true" if value else "false"]
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
@@ -121,6 +123,8 @@ def issue_detail(issue: dict, published: list[str], slugs: dict, language: str =
         if field.name in GROUP_DIRS:
             slug = slugs[field.name].get(value)
             href = f"{GROUP_DIRS[field.name]}/{slug}/index.html" if slug else None
+        elif field.name == "merged_into":  # a 合并 closure links to the issue it joined
+            href = issue_href(value)
         fields.append({"label": words.field_title(field.name, language),
                        "value": display(field.name, value, language), "href": href})
     # "<id> <title>": the page's title; an issue with no title takes the start of its description.

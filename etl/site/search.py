@@ -36,7 +36,7 @@ SNIPPET_LENGTH = 40
 # A document's link fragment is stored as 0 when it is this prefix + the id (safepath.anchor of
 # a plain ASCII id), which holds for nearly every id and saves repeating it.
 DEFAULT_FRAGMENT_PREFIX = "issue-"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: bigrams, and own pages named by bucket
 
 # Measures and targets are left out: mostly stock phrases (一是…二是…) that would add a third
 # to the index while rarely being what a reader looks for.
@@ -99,8 +99,18 @@ def _keep_cjk(token: str) -> bool:
     return len(token) <= MAX_CJK_TOKEN and token not in STOP_WORDS
 
 
-def tokens(text: str) -> set[str]:
-    """Search tokens of free text: jieba words (for search) of the Chinese runs, ASCII words."""
+def bigrams(run: str) -> set[str]:
+    """Every two adjacent characters of a Chinese run. jieba may split a text differently from
+    a query (路灯不亮 as 路灯/不亮 or 灯不/不亮), so the browser matches a query of two or more
+    characters by its bigrams: an issue holding all of them holds the query, bar the rare
+    text with each bigram somewhere else."""
+    return {run[i:i + 2] for i in range(len(run) - 1)}
+
+
+def tokens(text: str, dictionary: re.Pattern | None = None) -> set[str]:
+    """Search tokens of free text: for each Chinese run its jieba words, its bigrams, the
+    single characters people search for alone (MEANINGFUL_SINGLE) and every dictionary word
+    (unit, area and category names) inside it; and the ASCII words."""
     if not text:
         return set()
     text = normalise(text)
@@ -108,7 +118,29 @@ def tokens(text: str) -> set[str]:
     jieba = _segmenter()
     for run in _CJK_RUN.findall(text):
         found.update(word for word in jieba.cut_for_search(run) if _keep_cjk(word))
+        found.update(bigrams(run))
+        found.update(character for character in run if character in MEANINGFUL_SINGLE)
+        if dictionary is not None:
+            found.update(match.group(1) for match in dictionary.finditer(run))
     return found
+
+
+def domain_dictionary(issues: list[dict]) -> re.Pattern | None:
+    """The campaign's own words: its unit, area and category names (and their jieba words of
+    three or more characters), found anywhere in a text, overlapping ones too."""
+    names = set()
+    for issue in issues:
+        for field in ("unit", "area", "category"):
+            if issue.get(field):
+                name = normalise(str(issue[field])).strip()
+                if _CJK_RUN.fullmatch(name) and 2 <= len(name) <= MAX_NAME_TOKEN:
+                    names.add(name)
+                    names.update(word for word in _segmenter().cut(name)
+                                 if len(word) >= 3 and _CJK_RUN.fullmatch(word))
+    if not names:
+        return None
+    ordered = sorted(names, key=lambda name: (-len(name), name))
+    return re.compile("(?=(" + "|".join(map(re.escape, ordered)) + "))")
 
 
 def id_tokens(issue_id: str) -> set[str]:
@@ -128,11 +160,11 @@ def name_tokens(name: str) -> set[str]:
     return found
 
 
-def issue_tokens(issue: dict) -> set[str]:
+def issue_tokens(issue: dict, dictionary: re.Pattern | None = None) -> set[str]:
     found = id_tokens(str(issue["issue_id"]))
     for field in TEXT_FIELDS:
         if issue.get(field):
-            found |= tokens(str(issue[field]))
+            found |= tokens(str(issue[field]), dictionary)
     for field in NAME_FIELDS:
         if issue.get(field):
             found |= name_tokens(str(issue[field]))
@@ -144,6 +176,14 @@ def _own_page_bucket(issue_id: str, page: str, fragment: str) -> str | None:
     if fragment or page != pages.issue_file(issue_id):
         return None
     return page.split("/")[1]
+
+
+def searched_text(issue: dict) -> str:
+    """The issue's title and description, each on one line: search.js shows the start of the
+    first that is there as the result's snippet, and checks a query of three or more
+    characters, matched by its bigrams, against the whole (normalised), so each reported hit
+    holds the query itself. Its unit, area and category names are in meta, by number."""
+    return "\n".join(" ".join(str(issue.get(field) or "").split()) for field in TEXT_FIELDS)
 
 
 def _snippet(issue: dict) -> str:
@@ -183,11 +223,22 @@ def _gzipped_size(data: bytes) -> int:
 
 
 def build_index(issues: list[dict], *, page_url: Callable[[str], str],
-                language: str = "zh") -> tuple[dict[str, bytes], dict]:
-    """Every index file as {relative path: bytes}, and the index's shape; pure and deterministic."""
+                language: str = "zh", opinions: dict[str, list[str]] | None = None
+                ) -> tuple[dict[str, bytes], dict]:
+    """Every index file as {relative path: bytes}, and the index's shape; pure and deterministic.
+
+    `opinions` maps an issue id to the ids of the opinions (意见) gathered into it: a reader
+    holding an opinion's receipt number finds the issue it became. Only whole ids are kept,
+    which search.js looks up as they are (its parts, shared by thousands, would cost room).
+    """
+    opinions = opinions or {}
     ordered = sorted(issues, key=lambda issue: str(issue["issue_id"]))
     units: list[str] = sorted({str(i["unit"]) for i in ordered if i.get("unit")})
     unit_number = {name: n for n, name in enumerate(units)}
+    named = {field: sorted({str(i[field]) for i in ordered if i.get(field)})
+             for field in ("area", "category")}
+    name_number = {field: {name: n for n, name in enumerate(names)} for field, names in named.items()}
+    dictionary = domain_dictionary(ordered)
     postings: dict[str, list[int]] = {}
     links = [(str(i["issue_id"]),) + tuple(page_url(str(i["issue_id"])).partition("#")[::2])
              for i in ordered]
@@ -199,14 +250,18 @@ def build_index(issues: list[dict], *, page_url: Callable[[str], str],
     page_number = {page: n for n, page in enumerate(pages)}
     documents = []
     for number, (issue, (issue_id, page, fragment)) in enumerate(zip(ordered, links)):
-        for token in issue_tokens(issue):
+        for token in issue_tokens(issue, dictionary) | {
+                normalise(str(o)) for o in opinions.get(issue_id, ())}:
             postings.setdefault(token, []).append(number)
         bucket = _own_page_bucket(issue_id, page, fragment)
-        documents.append([issue_id, _snippet(issue), unit_number.get(str(issue.get("unit") or ""), -1),
+        # [1] was the snippet; search.js now takes it from the text ([6]), which holds it.
+        documents.append([issue_id, 0, unit_number.get(str(issue.get("unit") or ""), -1),
                           str(issue.get("status") or ""),
                           bucket if bucket is not None else page_number[page],
                           0 if bucket is not None or fragment == DEFAULT_FRAGMENT_PREFIX + issue_id
-                          else fragment])
+                          else fragment, searched_text(issue)]
+                         + [name_number[field].get(str(issue.get(field) or ""), -1)
+                            for field in ("area", "category")])
 
     common_above = max(COMMON_MINIMUM, math.ceil(COMMON_SHARE * len(ordered)))
     entries = {token: (0 if len(numbers) > common_above else _deltas(numbers))
@@ -229,7 +284,8 @@ def build_index(issues: list[dict], *, page_url: Callable[[str], str],
                   for n, d in enumerate(document_shards)})
     meta = {"version": FORMAT_VERSION, "documents": len(documents), "shards": shard_count,
             "example": example_query(entries, postings), "example_id": links[0][0] if links else "",
-            "documents_per_shard": per_shard, "width": width, "units": units, "pages": pages,
+            "documents_per_shard": per_shard, "width": width, "units": units, "areas": named["area"],
+            "categories": named["category"], "pages": pages,
             "fragment_prefix": DEFAULT_FRAGMENT_PREFIX,
             "statuses": words.status_labels(language), "max_token": MAX_CJK_TOKEN,
             "max_name": MAX_NAME_TOKEN}
@@ -241,7 +297,8 @@ def build_index(issues: list[dict], *, page_url: Callable[[str], str],
 
 
 def write_index(issues: list[dict], out_dir: Path, *,
-                page_url: Callable[[str], str] = pages.issue_href, language: str = "zh") -> dict:
+                page_url: Callable[[str], str] = pages.issue_href, language: str = "zh",
+                opinions: dict[str, list[str]] | None = None) -> dict:
     """Write out_dir/search/{meta,shard-XX,docs-XX}.js; return sizes for logs and budgets.
 
     page_url gives an issue's permalink relative to the site root; the default is the one
@@ -249,7 +306,7 @@ def write_index(issues: list[dict], out_dir: Path, *,
 
     Any earlier index in out_dir/search is removed first, so a smaller site leaves no stale shard.
     """
-    files, shape = build_index(issues, page_url=page_url, language=language)
+    files, shape = build_index(issues, page_url=page_url, language=language, opinions=opinions)
     folder = Path(out_dir) / INDEX_FOLDER
     if folder.exists():
         for stale in folder.glob("*.js"):
@@ -285,7 +342,8 @@ def read_index(folder: Path) -> tuple[dict, dict, list[dict]]:
             vocabulary[token] = numbers or 0
     documents = []
     for path in sorted(folder.glob("docs-*.js")):
-        for issue_id, snippet, unit, status, page, fragment in _payload(path.read_bytes()):
+        for issue_id, _, unit, status, page, fragment, text, *_ in _payload(path.read_bytes()):
+            snippet = _snippet(dict(zip(TEXT_FIELDS, text.split("\n"))))
             if isinstance(page, str):  # the issue's own page, by its bucket
                 url = pages.issue_file(issue_id)
             else:

@@ -94,7 +94,7 @@ def test_workbook_has_merged_title_then_headers_on_row_3(demo):
     path = demo / "sources" / synth.ISSUES_FILE
     sheet, rows = read_issues(path)
     merged = {str(cell_range) for cell_range in sheet.merged_cells.ranges}
-    assert {"A1:R1", "A2:R2"} <= merged
+    assert {"A1:T1", "A2:T2"} <= merged
     assert sheet["A1"].value == "清河县作风建设问题整改清单（截至2026年11月20日）"
     assert [cell.value for cell in sheet[3]] == synth.ISSUE_HEADERS
     assert all(header in schema.DEFAULT_COLUMNS["issues"] for header in synth.ISSUE_HEADERS)

@@ -220,3 +220,15 @@ def test_css_colours_are_machine_text_but_a_number_after_a_hash_is_not(tmp_path)
     _write(tmp_path, "a.html", "<p>编号#13800138000</p>")
     hits = scan.scan_site(tmp_path)
     assert [(h.file, h.kind) for h in hits] == [("a.html", "possible mobile number")]
+
+
+def test_precompressed_copies_of_scanned_files_are_skipped_but_others_are_read(tmp_path):
+    import brotli as brotli_module
+    page = "<p>联系电话 13912345678</p>\n".encode("utf-8")
+    (tmp_path / "a.html").write_bytes(b"<p>ok</p>\n")
+    (tmp_path / "a.html.br").write_bytes(brotli_module.compress(b"<p>ok</p>\n"))
+    # A compressed file whose plain sibling says something else is scanned on its own.
+    (tmp_path / "b.html").write_bytes(b"<p>ok</p>\n")
+    (tmp_path / "b.html.br").write_bytes(brotli_module.compress(page))
+    hits = scan.scan_site(tmp_path)
+    assert [hit.file for hit in hits] == ["b.html.br"]

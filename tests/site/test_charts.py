@@ -14,6 +14,7 @@ from xml.etree import ElementTree
 
 import pytest
 
+from etl import schema
 from etl.errors import BuildError
 from etl.site import charts, fonts
 from etl.site import words
@@ -39,13 +40,15 @@ def test_top_units_only_never_a_summed_other_row():
     units = UNITS + [{"name": "其他", "done": 0, "open": 1, "slug": "u-0000abcd"}]
     _, rows = charts.status_by_unit(units, words.status_labels("zh"), top=15)
     assert len(rows) == 15 and rows[0]["name"] == "单位19" and rows[-1]["name"] == "单位5"
+    closures = {"explained": 0, "not_adopted": 0, "merged": 0, "transferred": 0}
     assert rows[0] == {"name": "单位19", "done": 19, "in_progress": 0, "long_term": 0,
-                       "rework": 0, "open": 1}
+                       "rework": 0, "open": 1, **closures}
     # A real unit called 其他 is a unit like any other: plotted with its own counts or not at all.
     _, rows = charts.status_by_unit(units, words.status_labels("zh"), top=30)
     assert [r for r in rows if r["name"] == "其他"] == [{"name": "其他", "done": 0, "open": 1,
                                                          "in_progress": 0, "long_term": 0,
-                                                         "rework": 0, "slug": "u-0000abcd"}]
+                                                         "rework": 0, "slug": "u-0000abcd",
+                                                         **closures}]
 
 
 TICK_LABEL = re.compile(r">([0-9.,]+)</text>")
@@ -304,3 +307,13 @@ def test_long_unit_names_wrap_whole_or_end_in_ellipsis_with_a_title(rendered):
     for parts in (charts.wrap("清河县家集镇人民政府"), charts.wrap("Qinghe County Housing")):
         assert all(fonts.text_width(p, charts.FONT_SIZE) <= charts.LABEL_WIDTH for p in parts)
     assert " ".join(charts.wrap("Qinghe County Housing")) == "Qinghe County Housing"  # whole words
+
+
+def test_every_status_has_a_colour_a_label_and_a_place_in_the_stack():
+    assert set(charts.STATUS_ORDER) == set(schema.STATUSES) == set(charts.STATUS_COLORS)
+    for language in ("zh", "en"):
+        assert set(words.status_labels(language)) == set(schema.STATUSES)
+    units = [{"name": "单位甲", "slug": "u-00000001", "done": 1, "merged": 2, "not_adopted": 1}]
+    svg, rows = charts.status_by_unit(units, words.status_labels("zh"))
+    assert rows[0]["merged"] == 2 and rows[0]["not_adopted"] == 1
+    assert "合并办理" in svg and "不予采纳" in svg

@@ -1,0 +1,1 @@
+"""What the pages show: page data, charts, figure labels, the search index."""
