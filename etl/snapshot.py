@@ -63,7 +63,7 @@ def datapackage(snapshot_id: str, files: dict[str, bytes], columns: dict[str, li
         key = schema.PRIMARY_KEYS[table]
         fields = []
         for name in columns[table]:
-            field = {"name": name, "title": words.field_title(name, "zh"),
+            field = {"name": name, "title": words.field_title(name, "zh", table),
                      "type": FRICTIONLESS_TYPES[meta[name].type]}
             constraints = {}
             if meta[name].required or name == key:

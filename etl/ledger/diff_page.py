@@ -45,7 +45,7 @@ def _value(table: str, field: str, value, text: dict, language: str) -> str:
 
 def _field_title(table: str, name: str, language: str) -> str:
     fields = {f.name: f for f in schema.TABLES[table]}
-    return words.field_title(name, language) if name in fields else name
+    return words.field_title(name, language, table) if name in fields else name
 
 
 def _grouped(name: str, items: list, text: dict, existing_ids: set[str], language: str,

@@ -41,7 +41,7 @@ FILE_NAME = "changes.xlsx"  # beside changes.json in the work dir and in the sit
 
 def _field_title(table: str, name: str, language: str) -> str:
     fields = {f.name: f for f in schema.TABLES[table]}
-    return words.field_title(name, language) if name in fields else name
+    return words.field_title(name, language, table) if name in fields else name
 
 
 def _row(section: str, item, columns: tuple, vocab: dict, language: str) -> list:

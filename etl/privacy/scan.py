@@ -239,7 +239,7 @@ def run(site_dir: Path, *, skip: tuple[str, ...] = (), known_ids: frozenset[str]
 
 
 def _hint() -> str:
-    titles = (words.field_title(field.name, "zh") for table in schema.TABLES.values() for field in table
+    titles = (words.field_title(field.name, "zh", name) for name, table in schema.TABLES.items() for field in table
               if field.type == "string" and field.public
               and field.name not in schema.PRIMARY_KEYS.values() and field.name != "status")
     columns = "、".join(dict.fromkeys(titles))  # each title once, in schema order

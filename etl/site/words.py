@@ -44,9 +44,10 @@ def status_labels(language: str = "zh") -> dict[str, str]:
     return section("status_labels", language)
 
 
-def field_title(name: str, language: str = "zh") -> str:
-    """The heading of a canonical field in the site's language."""
-    return section("field_titles", language)[name]
+def field_title(name: str, language: str = "zh", table: str = "issues") -> str:
+    """The heading of a canonical field of `table` in the site's language (the same name can
+    read differently in each table: issue_id is 问题编号 for an issue, 归入问题编号 for an opinion)."""
+    return section("field_titles", language)[table][name]
 
 
 def chart_text(language: str = "zh") -> dict[str, str]:

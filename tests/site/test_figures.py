@@ -151,11 +151,17 @@ def test_status_labels_and_field_titles_by_language():
     assert words.status_labels() == words.status_labels("zh")
     assert set(words.status_labels("en")) == set(schema.STATUSES) == set(words.status_labels("zh"))
     assert words.status_labels("en")["done"] == "Completed"
-    fields = [f for table in schema.TABLES.values() for f in table]
     for language in LANGUAGES:
-        assert set(words.section("field_titles", language)) == {f.name for f in fields}
+        titles = words.section("field_titles", language)
+        assert set(titles) == set(schema.TABLES)
+        for table, fields in schema.TABLES.items():
+            assert set(titles[table]) == {f.name for f in fields}, (language, table)
     assert words.field_title("deadline") == "整改时限"
     assert words.field_title("deadline", "en") == "Deadline"
+    # The same field name reads as its own table's heading.
+    assert words.field_title("issue_id", "zh", "issues") == "问题编号"
+    assert words.field_title("issue_id", "zh", "feedback") == "归入问题编号"
+    assert words.field_title("unit", "zh", "feedback") == "承办单位"
     with pytest.raises(BuildError):
         words.status_labels("fr")
     with pytest.raises(BuildError):
