@@ -24,6 +24,7 @@ from etl import schema
 from etl.ledger.tables import defuse
 from etl.privacy.names import HONORIFICS, MASKS, NameRules
 from etl.privacy.redact import Match, mask
+from etl.site import words
 
 REVIEW_FILE = Path("transform") / "redactions.csv"
 # Cells that name nobody: what forms write when the person stayed anonymous.
@@ -35,8 +36,6 @@ PLACE_FIELDS = ("unit", "area", "category", "channel")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff·•]+")
 _LATIN_NAME = re.compile(r"[A-Z][a-zA-Z'\-]+(?: [A-Z]\.)?(?: [A-Z][a-zA-Z'\-]+)+")
 EXCERPT_CONTEXT = 12
-REVIEW_HEADER = {"zh": ("表", "编号", "字段", "类型", "摘录（已遮盖）"),
-                 "en": ("table", "row id", "field", "kind", "masked excerpt")}
 
 
 def _read_cells(path: Path) -> list[dict]:
@@ -159,7 +158,7 @@ def write_review(redactions: list[Redaction], path: Path, language: str = "zh") 
     """The staff review file: UTF-8 with BOM, '\\n' endings, formula triggers defused."""
     output = io.StringIO()
     writer = csv.writer(output, lineterminator="\n")
-    writer.writerow(REVIEW_HEADER.get(language, REVIEW_HEADER["en"]))
+    writer.writerow(words.words(language)["review_header"])
     ordered = sorted(redactions, key=lambda r: (r.table, schema.id_order(r.row_id), r.field))
     for redaction in ordered:
         writer.writerow([defuse(value) for value in (redaction.table, redaction.row_id,

@@ -24,11 +24,11 @@ from etl.read import adapters, guess, http
 from etl.read.formats import detect_format, public_url
 from etl.read.sources import SPREADSHEET_FORMATS, read_bytes
 from etl.read.table import RawTable
+from etl.site import words
 
 KNOWN_HEADERS = frozenset(
     [h for table in schema.TABLES for h in schema.DEFAULT_COLUMNS[table]]
     + [h for table in schema.TABLES for h in guess.ENGLISH_COLUMNS[table]])
-TITLES = {"zh": "整改公示", "en": "Service requests and their resolution"}
 
 
 @dataclass
@@ -176,7 +176,7 @@ def render(found: list[Found], folder: Path) -> str:
                  public_url(f.spec) if f.is_url else Path(f.spec).name for f in found),
              "# Every key is explained in CONFIG.md. Lines marked CONFIRM are guesses to check "
              "before the first publish.",
-             f"title: {_q(TITLES[language])}  # CONFIRM: the site's title",
+             f"title: {_q(words.words(language)['init_title'])}  # CONFIRM: the site's title",
              'region: ""  # the region or office publishing, shown on every page',
              f"language: {language}",
              f"as_of: {as_of.isoformat()}  # CONFIRM: the publish date (today, or the latest "
