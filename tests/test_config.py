@@ -35,7 +35,8 @@ def test_collects_every_problem(write_config):
         "sources[0].kind: 'ftp' is not one of file, http, open311, open311_xml, csv311",
         "sources[1].name: 'a' is used twice",
         "sources[1].url: required for a http source",
-        "status_words.搁置: 'paused' is not one of open, in_progress, done, long_term, rework",
+        "status_words.搁置: 'paused' is not one of open, in_progress, done, long_term, rework, "
+        "explained, not_adopted, merged, transferred",
     ]
 
 

@@ -11,7 +11,6 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from etl import schema
 from etl.site import pages
 from etl.site import words
 

@@ -97,8 +97,11 @@ def test_compare_finds_each_kind_of_change(pair):
     assert result["figure_changes"] == [
         {"key": "issues.done", "old": "3", "new": "2", "change": "-1"},
         {"key": "rate.completion", "old": "42.9%", "new": "28.6%", "change": "-14.3 pt"},
-        {"key": "rate.reply", "old": "50.0%", "new": "100.0%", "change": "+50.0 pt"}]
-    assert result["figure_values"]["rate.completion"] == {"old": 0.428571, "new": 0.285714}
+        # Issues 2, 3 and 5 were past their deadlines on 11-01; on 11-20 only issue 1 (rework).
+        {"key": "issues.overdue", "old": "3", "new": "1", "change": "-2"},
+        {"key": "rate.reply", "old": "50.0%", "new": "100.0%", "change": "+50.0 pt"},
+        {"key": "issues.rework", "old": "0", "new": "1", "change": "+1"}]
+    assert result["figure_values"]["rate.completion"] == pytest.approx({"old": 3 / 7, "new": 2 / 7})
     assert result["warnings"] == []
 
 

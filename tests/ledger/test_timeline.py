@@ -190,8 +190,7 @@ def test_issue_pages_show_the_timeline_under_each_issue(tmp_path):
     assert changed, "the synthetic campaign moves some issues on between months"
     issue_id = changed[0]
     entry = entries[issue_id]
-    page = (tmp_path / "site" / "issues" / safepath.bucket(issue_id) / "index.html").read_text(
-        encoding="utf-8")
+    page = (tmp_path / "site" / pages.issue_href(issue_id)).read_text(encoding="utf-8")
     section = page[page.index(f'id="{safepath.anchor(issue_id)}"'):]
     section = html.unescape(re.sub(r"<[^>]+>", " ", section[:section.index("</section>")]))
     words = " ".join(section.split())
