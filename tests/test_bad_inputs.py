@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import json
 import shutil
@@ -25,6 +24,7 @@ import yaml
 from etl import pipeline
 from etl.demo import synth
 from etl.config import load_config
+from campaigns import tree_digest  # tests/ is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = Path(__file__).resolve().parent / "cases" / "bad_inputs"
@@ -34,13 +34,6 @@ LATER = (AS_OF + dt.timedelta(days=1)).isoformat()
 SOURCE_FILES = ("问题整改清单.xlsx", "意见建议台账.csv")
 BIG_ROWS = 50_000
 BAD_ROW = 25_001  # as Excel shows it: the header is row 1, so this is data row 25,000
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    """Every file (sha256) and folder under `folder` by relative path: equal means byte-identical."""
-    return {str(p.relative_to(folder)): "<dir>" if p.is_dir() else
-            hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*"))}
 
 
 # --- generators for the files too big to commit -------------------------------------------

@@ -11,35 +11,20 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from etl import cli
-
-from etl import pipeline
+from campaigns import AS_OF, ROOT, tree_digest, write_campaign  # tests/ is on sys.path
+from etl import cli, pipeline
 from etl.ledger import manifests
-from etl.demo import synth
 from etl.config import load_config
 from etl.errors import EtlError, ValidationFailed, VerifyFailed
 from etl.ledger.manifests import chain as snapshot_chain
 
-ROOT = Path(__file__).resolve().parent.parent
-AS_OF = dt.date(2026, 11, 20)
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    """Every file under a folder by relative path -> sha256, to compare trees byte for byte."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture
 def campaign(tmp_path) -> Path:
     """A small synthetic campaign with the demo's config; returns the config path."""
-    synth.generate(tmp_path / "sources", issues=60, feedback=150, as_of=AS_OF)
-    data = yaml.safe_load((ROOT / "site_data" / "gongshi.yml").read_text(encoding="utf-8"))
-    data["paths"] = {"work_dir": "build", "site_dir": "site", "snapshots_dir": "snapshots"}
-    path = tmp_path / "gongshi.yml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    path = write_campaign(tmp_path)
     return path
 
 

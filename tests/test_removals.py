@@ -4,7 +4,6 @@ recorded in the manifest and shown on the changes page."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import html
 import json
 from pathlib import Path
@@ -13,35 +12,22 @@ import openpyxl
 import pytest
 import yaml
 
-from etl import cli
-
-from etl import pipeline
+from campaigns import AS_OF, tree_digest, write_campaign  # tests/ is on sys.path
+from etl import cli, pipeline
 from etl.config import Removals, load_config
-from etl.demo import synth
 from etl.errors import SnapshotError
 from etl.ledger import removals
 from etl.ledger.manifests import chain
 
-ROOT = Path(__file__).resolve().parent.parent
-AS_OF = dt.date(2026, 11, 20)
 LATER = (AS_OF + dt.timedelta(days=1)).isoformat()
 ISSUES_FILE, FEEDBACK_FILE = "问题整改清单.xlsx", "意见建议台账.csv"
 HEADER_ROW = 3  # the demo workbook: a title row, a note row, then the header
 
 
-def tree_digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 @pytest.fixture
 def campaign(tmp_path) -> Path:
     """The demo config over a 60-issue synthetic campaign, published once; returns the config."""
-    synth.generate(tmp_path / "sources", issues=60, feedback=150, as_of=AS_OF)
-    data = yaml.safe_load((ROOT / "site_data" / "gongshi.yml").read_text(encoding="utf-8"))
-    data["paths"] = {"work_dir": "build", "site_dir": "site", "snapshots_dir": "snapshots"}
-    path = tmp_path / "gongshi.yml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    path = write_campaign(tmp_path)
     pipeline.publish(load_config(path), log=lambda *a: None)
     return path
 

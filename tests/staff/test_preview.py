@@ -4,7 +4,6 @@ by `publish --from-preview` only while every hash it recorded still holds."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
 import urllib.request
@@ -21,15 +20,11 @@ from etl.ledger import diff
 from etl.ledger.manifests import chain
 from etl.site import serve, words
 from etl.staff import preview, summary
+from tests.campaigns import tree_digest
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = dt.date(2026, 11, 20)
 EARLIER = dt.date(2026, 10, 20)
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def campaign(root: Path, language: str = "zh") -> Path:
