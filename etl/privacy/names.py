@@ -20,9 +20,10 @@ Decisions (issue 11):
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass, field
+
+from etl.site import search
 
 # Common surnames: about the first 270 by frequency, simplified and traditional.  Surnames
 # that are also everyday characters (文, 常, 安, 于, 向) are in, and the dictionary checks
@@ -90,14 +91,12 @@ _jieba = None
 
 
 def _dictionary():
-    """jieba's tokenizer and tag table, loaded once and quietly (as etl.site.search does)."""
+    """jieba's word frequencies, tag table and tagger, from the one loaded jieba."""
     global _jieba
     if _jieba is None:
-        import jieba
-        import jieba.posseg
-        jieba.setLogLevel(logging.WARNING)
-        jieba.initialize()
-        _jieba = (jieba.dt.FREQ, jieba.posseg.dt.word_tag_tab, jieba.posseg)
+        import jieba.posseg as posseg
+        frequencies = search.segmenter().dt.FREQ
+        _jieba = (frequencies, posseg.dt.word_tag_tab, posseg)
     return _jieba
 
 

@@ -58,8 +58,10 @@ _ASCII_PART = re.compile(r"[a-z0-9]+")
 _jieba = None
 
 
-def _segmenter():
-    """jieba, initialised once and quietly; its dictionary cache goes to the temp folder."""
+def segmenter():
+    """jieba, initialised once and quietly; its dictionary cache goes to the temp folder.
+
+    The one place jieba is loaded: name redaction (etl/privacy/names.py) uses it too."""
     global _jieba
     if _jieba is None:
         import jieba
@@ -114,7 +116,7 @@ def tokens(text: str, dictionary: re.Pattern | None = None) -> set[str]:
         return set()
     text = normalise(text)
     found = set(_ascii_tokens(text))
-    jieba = _segmenter()
+    jieba = segmenter()
     for run in _CJK_RUN.findall(text):
         found.update(word for word in jieba.cut_for_search(run) if _keep_cjk(word))
         found.update(bigrams(run))
@@ -134,7 +136,7 @@ def domain_dictionary(issues: list[dict]) -> re.Pattern | None:
                 name = normalise(str(issue[field])).strip()
                 if _CJK_RUN.fullmatch(name) and 2 <= len(name) <= MAX_NAME_TOKEN:
                     names.add(name)
-                    names.update(word for word in _segmenter().cut(name)
+                    names.update(word for word in segmenter().cut(name)
                                  if len(word) >= 3 and _CJK_RUN.fullmatch(word))
     if not names:
         return None
